@@ -1,0 +1,75 @@
+"""Plain-Python state of the mock, one backend per family, owned by one :class:`Store`.
+
+Backends know nothing of HTTP: they take and return Python values and raise
+:class:`~mockserver.errors.RequestError` subclasses for what the real server
+refuses. The store resets, snapshots and restores every backend at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mockserver.backends._base import Randomness
+from mockserver.backends.entities import EntityBackend
+from mockserver.backends.mounts import MountBackend
+from mockserver.backends.tokens import TokenBackend
+
+__all__ = ["SNAPSHOT_FORMAT", "Store"]
+
+SNAPSHOT_FORMAT = "vaultmock-state/1"
+"""Marker of a snapshot's format; a snapshot without it is refused."""
+
+
+class Store:
+    """Every backend of the mock, and the seeded source they draw from."""
+
+    def __init__(self, *, seed: int | None = None, root_token: str = "root") -> None:
+        self.seed = seed
+        self.random = Randomness(seed)
+        self.cluster_id = self.random.uuid()
+        self.mounts = MountBackend(self.random)
+        self.tokens = TokenBackend(self.random, root_token)
+        self.entities = EntityBackend(self.random, self.mounts)
+
+    def reset(self) -> None:
+        """Back to the state of a new store with the same seed."""
+        self.random.rewind()
+        self.cluster_id = self.random.uuid()
+        self.mounts.reset()
+        self.tokens.reset()
+        self.entities.reset()
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole state as JSON-compatible data."""
+        return {
+            "format": SNAPSHOT_FORMAT,
+            "random": self.random.state(),
+            "cluster_id": self.cluster_id,
+            "mounts": self.mounts.snapshot(),
+            "tokens": self.tokens.snapshot(),
+            "entities": self.entities.snapshot(),
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Replace the whole state with a :meth:`snapshot`.
+
+        Raises :class:`ValueError` when ``data`` is not a snapshot of this format;
+        the current state is left untouched in that case.
+        """
+        if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
+            raise ValueError(
+                f"not a vaultmock snapshot (expected format {SNAPSHOT_FORMAT!r})"
+            )
+        candidate = Store(seed=self.seed, root_token=self.tokens.root_token)
+        try:
+            candidate.random.set_state(data["random"])
+            candidate.mounts.restore(data["mounts"])
+            candidate.tokens.restore(data["tokens"])
+            candidate.entities.restore(data["entities"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"snapshot is incomplete or damaged: {exc!r}") from exc
+        self.random.set_state(data["random"])
+        self.cluster_id = str(data.get("cluster_id", self.cluster_id))
+        self.mounts.restore(data["mounts"])
+        self.tokens.restore(data["tokens"])
+        self.entities.restore(data["entities"])

@@ -1,0 +1,119 @@
+"""Auth mounts (``sys/auth``): the paths and accessors that aliases point at."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from mockserver.backends._base import Randomness
+from mockserver.errors import InvalidRequest
+
+
+@dataclass(slots=True)
+class Mount:
+    """One enabled auth method."""
+
+    path: str
+    type: str
+    accessor: str
+    uuid: str
+    description: str = ""
+    local: bool = False
+    seal_wrap: bool = False
+    config: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] | None = None
+
+
+def _normalise(path: str) -> str:
+    return path.strip("/") + "/"
+
+
+class MountBackend:
+    """Enabled auth mounts, keyed by path (``userpass/``), found by accessor too.
+
+    The ``token/`` mount always exists, as on the real server.
+    """
+
+    def __init__(self, randomness: Randomness) -> None:
+        self._random = randomness
+        self.mounts: dict[str, Mount] = {}
+        self._by_accessor: dict[str, str] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to only the ``token/`` mount."""
+        self.mounts = {}
+        self._by_accessor = {}
+        self.sys_auth_enable("token", "token", "token based credentials")
+
+    def sys_auth_list(self) -> list[Mount]:
+        """Every mount, in path order."""
+        return [self.mounts[p] for p in sorted(self.mounts)]
+
+    def sys_auth_enable(
+        self,
+        path: str,
+        type_: str,
+        description: str = "",
+        config: dict[str, Any] | None = None,
+        local: bool = False,
+        seal_wrap: bool = False,
+        options: dict[str, Any] | None = None,
+    ) -> Mount:
+        """Enable an auth method of ``type_`` at ``path``."""
+        key = _normalise(path)
+        if key == "/":
+            raise InvalidRequest("missing path")
+        if not type_:
+            raise InvalidRequest("plugin type must be specified")
+        for existing in self.mounts:
+            if key.startswith(existing) or existing.startswith(key):
+                raise InvalidRequest(f"path is already in use at {existing}")
+        mount = Mount(
+            path=key,
+            type=type_,
+            accessor=f"auth_{type_}_{self._random.hex(8)}",
+            uuid=self._random.uuid(),
+            description=description,
+            local=local,
+            seal_wrap=seal_wrap,
+            config={
+                "default_lease_ttl": 0,
+                "force_no_cache": False,
+                "max_lease_ttl": 0,
+                "token_type": "default-service",
+                **(config or {}),
+            },
+            options=options if options is not None else ({} if type_ != "token" else None),
+        )
+        self.mounts[key] = mount
+        self._by_accessor[mount.accessor] = key
+        return mount
+
+    def sys_auth_disable(self, path: str) -> Mount | None:
+        """Disable the mount at ``path``; a missing one is not an error."""
+        key = _normalise(path)
+        if key == "token/":
+            raise InvalidRequest("token credential backend cannot be disabled")
+        mount = self.mounts.pop(key, None)
+        if mount is not None:
+            del self._by_accessor[mount.accessor]
+        return mount
+
+    def by_accessor(self, accessor: str) -> Mount | None:
+        """The mount with this accessor, or None."""
+        key = self._by_accessor.get(accessor)
+        return self.mounts[key] if key is not None else None
+
+    def snapshot(self) -> dict[str, Any]:
+        """Every mount as plain data."""
+        return {"mounts": [asdict(m) for m in self.mounts.values()]}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Replace the mounts with a snapshot's."""
+        self.mounts = {}
+        self._by_accessor = {}
+        for raw in data["mounts"]:
+            mount = Mount(**raw)
+            self.mounts[mount.path] = mount
+            self._by_accessor[mount.accessor] = mount.path
