@@ -27,6 +27,7 @@ from mockserver.backends import Store
 from mockserver.config import ServerConfig
 from mockserver.errors import DocumentError, RequestError
 from mockserver.wire import errors
+from mockserver.wire.journal import Journal, JournalMiddleware
 from mockserver.wire.middleware import API_PREFIX, RouteTable, VaultWireMiddleware
 from mockserver.wire.validation import VaultBodyValidator
 
@@ -48,6 +49,7 @@ class MockApp:
     asgi: ASGIApp
     store: Store
     document: dict[str, Any]
+    journal: Journal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.asgi(scope, receive, send)
@@ -101,5 +103,8 @@ def create_app(config: ServerConfig | None = None, store: Store | None = None) -
     connexion_app.add_error_handler(HTTPException, errors.http_error)
     connexion_app.add_error_handler(Exception, errors.unexpected(config.on_error))
     wire = VaultWireMiddleware(connexion_app, store=store, routes=RouteTable(document))
+    journal = Journal()
     logger.debug("application built with %d paths", len(document.get("paths", {})))
-    return MockApp(asgi=wire, store=store, document=document)
+    return MockApp(
+        asgi=JournalMiddleware(wire, journal), store=store, document=document, journal=journal
+    )
