@@ -71,7 +71,9 @@ def load_document(config: ServerConfig) -> dict[str, Any]:
         ) from exc
 
 
-def create_app(config: ServerConfig | None = None, store: Store | None = None) -> MockApp:
+def create_app(
+    config: ServerConfig | None = None, store: Store | None = None
+) -> MockApp:
     """Build the mock server application for ``config``.
 
     ``store`` lets a caller keep a handle on the state (the pytest plugin does);
@@ -106,5 +108,8 @@ def create_app(config: ServerConfig | None = None, store: Store | None = None) -
     journal = Journal()
     logger.debug("application built with %d paths", len(document.get("paths", {})))
     return MockApp(
-        asgi=JournalMiddleware(wire, journal), store=store, document=document, journal=journal
+        asgi=JournalMiddleware(wire, journal),
+        store=store,
+        document=document,
+        journal=journal,
     )

@@ -14,7 +14,12 @@ import sys
 from collections.abc import Sequence
 
 from mockserver import __version__
-from mockserver.config import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_ROOT_TOKEN, ServerConfig
+from mockserver.config import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_ROOT_TOKEN,
+    ServerConfig,
+)
 from mockserver.errors import StartupError
 
 logger = logging.getLogger(__name__)
@@ -33,7 +38,9 @@ def _int_env(name: str, default: int | None) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise SystemExit(f"vaultmock: VAULTMOCK_{name}={raw!r} is not a whole number") from None
+        raise SystemExit(
+            f"vaultmock: VAULTMOCK_{name}={raw!r} is not a whole number"
+        ) from None
 
 
 def _add_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,18 +49,41 @@ def _add_serve(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="run the mock server",
         description="Serve the identity API on HOST:PORT until interrupted.",
     )
-    serve.add_argument("--host", default=_env("HOST", DEFAULT_HOST),
-                       help="address to listen on (default: %(default)s, loopback only)")
-    serve.add_argument("--port", type=int, default=_int_env("PORT", DEFAULT_PORT),
-                       help="port to listen on, 0 for any free one (default: %(default)s)")
-    serve.add_argument("--root-token", default=_env("ROOT_TOKEN", DEFAULT_ROOT_TOKEN),
-                       help="the token that may do everything (default: %(default)s)")
-    serve.add_argument("--seed", type=int, default=_int_env("SEED", None),
-                       help="make every generated id, name and timestamp repeat")
-    serve.add_argument("--preload", type=int, default=_int_env("PRELOAD", 0), metavar="N",
-                       help="start with N realistic entities with userpass aliases")
-    serve.add_argument("--log-level", choices=LOG_LEVELS,
-                       default=_env("LOG_LEVEL", "warning"), help="(default: %(default)s)")
+    serve.add_argument(
+        "--host",
+        default=_env("HOST", DEFAULT_HOST),
+        help="address to listen on (default: %(default)s, loopback only)",
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=_int_env("PORT", DEFAULT_PORT),
+        help="port to listen on, 0 for any free one (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--root-token",
+        default=_env("ROOT_TOKEN", DEFAULT_ROOT_TOKEN),
+        help="the token that may do everything (default: %(default)s)",
+    )
+    serve.add_argument(
+        "--seed",
+        type=int,
+        default=_int_env("SEED", None),
+        help="make every generated id, name and timestamp repeat",
+    )
+    serve.add_argument(
+        "--preload",
+        type=int,
+        default=_int_env("PRELOAD", 0),
+        metavar="N",
+        help="start with N realistic entities with userpass aliases",
+    )
+    serve.add_argument(
+        "--log-level",
+        choices=LOG_LEVELS,
+        default=_env("LOG_LEVEL", "warning"),
+        help="(default: %(default)s)",
+    )
     serve.set_defaults(func=_serve)
 
 
@@ -81,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vaultmock",
         description="Mock and contract-test kit for the Vault identity API.",
     )
-    parser.add_argument("--version", action="version", version=f"vaultmock {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"vaultmock {__version__}"
+    )
     subparsers = parser.add_subparsers(dest="command", required=True)
     _add_serve(subparsers)
     try:

@@ -55,7 +55,11 @@ class Randomness:
     def state(self) -> dict[str, Any]:
         """The generator's position, so a snapshot can resume the same sequence."""
         version, internal, gauss = self._rng.getstate()
-        return {"seed": self.seed, "ticks": self._ticks, "rng": [version, list(internal), gauss]}
+        return {
+            "seed": self.seed,
+            "ticks": self._ticks,
+            "rng": [version, list(internal), gauss],
+        }
 
     def set_state(self, state: dict[str, Any]) -> None:
         """Resume from :meth:`state`."""

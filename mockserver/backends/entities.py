@@ -218,7 +218,9 @@ class EntityBackend:
         if not from_entity_ids:
             raise InvalidRequest("missing entity ids to merge from")
         if to_entity_id in from_entity_ids:
-            raise InvalidRequest("to_entity_id should not be present in from_entity_ids")
+            raise InvalidRequest(
+                "to_entity_id should not be present in from_entity_ids"
+            )
         target = self.entities.get(to_entity_id)
         if target is None:
             raise InvalidRequest("entity id to merge to is invalid")
@@ -362,13 +364,16 @@ class EntityBackend:
             raise InvalidRequest("invalid alias ID provided")
         accessor = mount_accessor or alias.mount_accessor
         new_name = name or alias.name
-        if accessor != alias.mount_accessor and self._mounts.by_accessor(accessor) is None:
+        if (
+            accessor != alias.mount_accessor
+            and self._mounts.by_accessor(accessor) is None
+        ):
             raise InvalidRequest(f'invalid mount accessor "{accessor}"')
-        if (accessor, new_name) != (alias.mount_accessor, alias.name):
-            if (accessor, new_name) in self._alias_keys:
-                raise InvalidRequest(
-                    "alias with combination of mount accessor and name already exists"
-                )
+        renamed = (accessor, new_name) != (alias.mount_accessor, alias.name)
+        if renamed and (accessor, new_name) in self._alias_keys:
+            raise InvalidRequest(
+                "alias with combination of mount accessor and name already exists"
+            )
         if canonical_id and canonical_id not in self.entities:
             raise InvalidRequest("invalid canonical ID")
         target = canonical_id or alias.canonical_id
@@ -443,7 +448,11 @@ class EntityBackend:
         aliases = self.aliases_of(entity.id)
         if aliases:
             info["aliases"] = [
-                {k: v for k, v in self._alias_mount_view(a).items() if k in _SHORT_ALIAS}
+                {
+                    k: v
+                    for k, v in self._alias_mount_view(a).items()
+                    if k in _SHORT_ALIAS
+                }
                 for a in aliases
             ]
         return info

@@ -84,7 +84,9 @@ class MountBackend:
                 "token_type": "default-service",
                 **(config or {}),
             },
-            options=options if options is not None else ({} if type_ != "token" else None),
+            options=options
+            if options is not None
+            else ({} if type_ != "token" else None),
         )
         self.mounts[key] = mount
         self._by_accessor[mount.accessor] = key

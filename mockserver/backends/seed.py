@@ -22,7 +22,9 @@ def preload(store: Store, count: int) -> None:
     fake = Faker()
     fake.seed_instance(store.random.choice_seed())
     mounts = {m.path: m for m in store.mounts.sys_auth_list()}
-    userpass = mounts.get("userpass/") or store.mounts.sys_auth_enable("userpass", "userpass")
+    userpass = mounts.get("userpass/") or store.mounts.sys_auth_enable(
+        "userpass", "userpass"
+    )
     if "approle/" not in mounts:
         store.mounts.sys_auth_enable("approle", "approle")
     made = 0

@@ -59,5 +59,7 @@ def implemented(operation_ids: list[str]) -> list[str]:
     """Those of ``operation_ids`` that have a real handler."""
     modules = _modules()
     return [
-        op for op in operation_ids if any(hasattr(m, function_name(op)) for m in modules)
+        op
+        for op in operation_ids
+        if any(hasattr(m, function_name(op)) for m in modules)
     ]

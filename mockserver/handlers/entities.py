@@ -34,7 +34,7 @@ def _alias_written(alias: Alias) -> Response:
 
 def _alias_fields(body: Body) -> dict[str, Any]:
     body = body or {}
-    fields = {
+    fields: dict[str, Any] = {
         k: body[k]
         for k in ("name", "mount_accessor", "canonical_id", "custom_metadata")
         if k in body
@@ -64,7 +64,9 @@ async def entity_read_by_id(id: str) -> Response:
 
 async def entity_update_by_id(id: str, body: Body = None) -> Response:
     """``POST /identity/entity/id/{id}``."""
-    _backend().entity_update_by_id(id, name=(body or {}).get("name"), **_entity_fields(body))
+    _backend().entity_update_by_id(
+        id, name=(body or {}).get("name"), **_entity_fields(body)
+    )
     return no_content()
 
 

@@ -36,7 +36,9 @@ def _respond(status: int, body: object) -> ConnexionResponse:
 def request_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     """A :class:`RequestError` raised by a backend or handler."""
     assert isinstance(exc, RequestError)
-    logger.warning("%s %s: %s %s", request.method, request.url.path, exc.status, exc.errors)
+    logger.warning(
+        "%s %s: %s %s", request.method, request.url.path, exc.status, exc.errors
+    )
     return _respond(exc.status, exc.body())
 
 
@@ -63,7 +65,9 @@ def http_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     return _respond(exc.status_code, {"errors": [str(exc.detail)]})
 
 
-def unexpected(listener: ErrorListener | None) -> Callable[[ConnexionRequest, Exception], ConnexionResponse]:
+def unexpected(
+    listener: ErrorListener | None,
+) -> Callable[[ConnexionRequest, Exception], ConnexionResponse]:
     """A handler for anything else: logged with its traceback, answered as 500."""
 
     def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:

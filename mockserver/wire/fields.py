@@ -166,9 +166,7 @@ def _to_kvpairs(value: Any) -> dict[str, str]:
 def _to_map(value: Any) -> dict[str, Any]:
     if isinstance(value, dict):
         return value
-    raise ValueError(
-        f"'' expected a map, got '{_go_type(value).replace(' {}', '')}'"
-    )
+    raise ValueError(f"'' expected a map, got '{_go_type(value).replace(' {}', '')}'")
 
 
 def decode_field(name: str, value: Any, schema: dict[str, Any]) -> Any:
@@ -213,7 +211,9 @@ def decode_body(
     real server ignores with a warning). ``null`` values count as absent.
     """
     properties: dict[str, Any] = schema.get("properties") or {}
-    open_schema = not properties and schema.get("additionalProperties", True) is not False
+    open_schema = (
+        not properties and schema.get("additionalProperties", True) is not False
+    )
     decoded: dict[str, Any] = {}
     unknown: list[str] = []
     for name, value in body.items():

@@ -113,6 +113,8 @@ class JournalMiddleware:
                     path=scope["path"],
                     query=scope.get("query_string", b"").decode("latin-1"),
                     status=status,
-                    body=_parse(b"".join(chunks)) if size <= MAX_RECORDED_BODY else None,
+                    body=_parse(b"".join(chunks))
+                    if size <= MAX_RECORDED_BODY
+                    else None,
                 )
             )

@@ -55,7 +55,9 @@ class RouteTable:
                 if operation.get("security", top_security) == []:
                     self.open.append((verb, regex))
                 if any(
-                    p.get("in") == "query" and p.get("name") == "list" and p.get("required")
+                    p.get("in") == "query"
+                    and p.get("name") == "list"
+                    and p.get("required")
                     for p in operation.get("parameters") or []
                 ):
                     self.list_only.append((verb, regex))
@@ -64,7 +66,9 @@ class RouteTable:
                     self.form.append((verb, regex))
 
     @staticmethod
-    def _match(table: Iterable[tuple[str, re.Pattern[str]]], method: str, path: str) -> bool:
+    def _match(
+        table: Iterable[tuple[str, re.Pattern[str]]], method: str, path: str
+    ) -> bool:
         return any(m == method and r.match(path) for m, r in table)
 
     def is_open(self, method: str, path: str) -> bool:
@@ -147,7 +151,9 @@ class VaultWireMiddleware:
         path = scope["path"]
 
         if method in ("POST", "PATCH") and not self.routes.takes_form(method, path):
-            headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-type"]
+            headers = [
+                (k, v) for k, v in scope["headers"] if k.lower() != b"content-type"
+            ]
             headers.append((b"content-type", b"application/json"))
             scope["headers"] = headers
 
@@ -155,7 +161,9 @@ class VaultWireMiddleware:
         if not self.routes.is_open(method, path):
             context.token = self.store.tokens.authenticate(presented_token(scope))
             if context.token is None:
-                logger.warning("%s %s: permission denied (no valid token)", method, path)
+                logger.warning(
+                    "%s %s: permission denied (no valid token)", method, path
+                )
                 await send_error(send, PermissionDenied())
                 return
         if (
