@@ -68,8 +68,8 @@ class Store:
             candidate.entities.restore(data["entities"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"snapshot is incomplete or damaged: {exc!r}") from exc
-        self.random.set_state(data["random"])
         self.cluster_id = str(data.get("cluster_id", self.cluster_id))
         self.mounts.restore(data["mounts"])
         self.tokens.restore(data["tokens"])
         self.entities.restore(data["entities"])
+        self.random.set_state(data["random"])

@@ -70,8 +70,8 @@ class TokenBackend:
         return {"tokens": [asdict(t) for t in self.tokens.values()]}
 
     def restore(self, data: dict[str, Any]) -> None:
-        """Replace the tokens with a snapshot's (the root token is kept)."""
-        self.reset()
+        """Replace the tokens with a snapshot's."""
+        self.tokens = {}
         for raw in data["tokens"]:
             token = Token(**raw)
             self.tokens[token.id] = token
