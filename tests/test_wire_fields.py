@@ -62,8 +62,8 @@ def test_weak_decoding_accepts(
         (INT, "many", "strconv.ParseInt"),
         (STRINGS, {"a": 1}, "'[0]' expected type 'string'"),
         (STRINGS, [{"a": 1}], "value: 'map[a:1]'"),
-        (KV, 5, "expected a map"),
-        (KV, "novalue", "invalid key value pair"),
+        (KV, 5, 'invalid key pair at index 0 in field "policies"'),
+        (KV, ["a=b", "novalue"], 'invalid key pair at index 1 in field "policies"'),
         (MAP, "x", "expected a map"),
     ],
 )

@@ -375,12 +375,16 @@ class EntityBackend:
                 "alias with combination of mount accessor and name already exists"
             )
         if canonical_id and canonical_id not in self.entities:
-            raise InvalidRequest("invalid canonical ID")
+            raise InvalidRequest(
+                "given 'canonical_id' is not associated with an entity"
+            )
         target = canonical_id or alias.canonical_id
         holder = self._entity_aliases[target].get(accessor)
         if holder is not None and holder != alias.id:
+            # The trailing space is the real server's.
             raise InvalidRequest(
-                "Alias already exists for requested entity and mount accessor"
+                "Alias cannot be updated as the given entity already has an alias "
+                "for this mount "
             )
         self._unindex_alias(alias)
         alias.mount_accessor = accessor
@@ -427,7 +431,9 @@ class EntityBackend:
         """The entity as the real server's read answers it."""
         direct, inherited = self.groups_of(entity.id)
         return {
-            "aliases": [self.alias_view(a) for a in self.aliases_of(entity.id)],
+            "aliases": [
+                self.alias_view(a, nested=True) for a in self.aliases_of(entity.id)
+            ],
             "creation_time": entity.creation_time,
             "direct_group_ids": direct,
             "disabled": entity.disabled,
@@ -448,44 +454,48 @@ class EntityBackend:
         aliases = self.aliases_of(entity.id)
         if aliases:
             info["aliases"] = [
-                {
-                    k: v
-                    for k, v in self._alias_mount_view(a).items()
-                    if k in _SHORT_ALIAS
-                }
+                {k: v for k, v in self._alias_base(a).items() if k in _SHORT_ALIAS}
                 for a in aliases
             ]
         return info
 
-    def alias_view(self, alias: Alias) -> dict[str, Any]:
-        """The alias as the real server's read answers it."""
-        view = self._alias_mount_view(alias)
+    def alias_view(self, alias: Alias, *, nested: bool = False) -> dict[str, Any]:
+        """The alias as the real server's read answers it.
+
+        ``nested`` is the form inside an entity, which has no ``namespace_id``.
+        """
+        view = self._alias_base(alias)
         view.update(
             creation_time=alias.creation_time,
-            id=alias.id,
             last_update_time=alias.last_update_time,
             merged_from_canonical_ids=alias.merged_from_canonical_ids,
-            namespace_id="root",
         )
+        if not nested:
+            view["namespace_id"] = "root"
         return view
 
     def alias_key_info(self, alias: Alias) -> dict[str, Any]:
         """The alias's entry in a list-by-id answer."""
-        return self._alias_mount_view(alias)
+        view = self._alias_base(alias)
+        del view["id"]
+        return view
 
-    def _alias_mount_view(self, alias: Alias) -> dict[str, Any]:
-        mount = self._mounts.by_accessor(alias.mount_accessor)
-        return {
+    def _alias_base(self, alias: Alias) -> dict[str, Any]:
+        view: dict[str, Any] = {
             "canonical_id": alias.canonical_id,
             "custom_metadata": dict(alias.custom_metadata),
             "id": alias.id,
             "local": False,
             "metadata": None,
             "mount_accessor": alias.mount_accessor,
-            "mount_path": f"auth/{mount.path}" if mount else "",
-            "mount_type": mount.type if mount else "",
             "name": alias.name,
         }
+        # Once its mount is disabled an alias lives on without mount details.
+        mount = self._mounts.by_accessor(alias.mount_accessor)
+        if mount is not None:
+            view["mount_path"] = f"auth/{mount.path}"
+            view["mount_type"] = mount.type
+        return view
 
     # -- internals ------------------------------------------------------------
 

@@ -24,6 +24,18 @@ class Mount:
     options: dict[str, Any] | None = None
 
 
+AUTH_TYPES = frozenset(
+    {
+        # OpenBao's built-in auth methods
+        "approle", "cert", "jwt", "kubernetes", "oidc", "userpass",
+        # and HashiCorp Vault's, so clients written against either can mount them
+        "alicloud", "aws", "azure", "cf", "gcp", "github", "kerberos", "ldap",
+        "oci", "okta", "radius",
+    }
+)  # fmt: skip
+"""Auth method types that can be enabled (``token`` exists once, built in)."""
+
+
 def _normalise(path: str) -> str:
     return path.strip("/") + "/"
 
@@ -44,7 +56,7 @@ class MountBackend:
         """Back to only the ``token/`` mount."""
         self.mounts = {}
         self._by_accessor = {}
-        self.sys_auth_enable("token", "token", "token based credentials")
+        self._add("token/", "token", "token based credentials")
 
     def sys_auth_list(self) -> list[Mount]:
         """Every mount, in path order."""
@@ -65,10 +77,26 @@ class MountBackend:
         if key == "/":
             raise InvalidRequest("missing path")
         if not type_:
-            raise InvalidRequest("plugin type must be specified")
+            raise InvalidRequest("backend type must be specified as a string")
+        if type_ == "token":
+            raise InvalidRequest("token credential backend cannot be instantiated")
+        if type_ not in AUTH_TYPES:
+            raise InvalidRequest(f"plugin not found in the catalog: {type_}")
         for existing in self.mounts:
             if key.startswith(existing) or existing.startswith(key):
                 raise InvalidRequest(f"path is already in use at {existing}")
+        return self._add(key, type_, description, config, local, seal_wrap, options)
+
+    def _add(
+        self,
+        key: str,
+        type_: str,
+        description: str = "",
+        config: dict[str, Any] | None = None,
+        local: bool = False,
+        seal_wrap: bool = False,
+        options: dict[str, Any] | None = None,
+    ) -> Mount:
         mount = Mount(
             path=key,
             type=type_,

@@ -17,22 +17,27 @@ def _response(status: int, body: object | None) -> Response:
     return Response(content=content, status_code=status, media_type=JSON)
 
 
-def envelope(data: Any, *, status: int = 200) -> Response:
-    """``data`` wrapped in the real server's response envelope."""
+def envelope(
+    data: Any, *, status: int = 200, legacy: dict[str, Any] | None = None
+) -> Response:
+    """``data`` wrapped in the real server's response envelope.
+
+    ``legacy`` members are repeated at the top level, beside the envelope, as a
+    few old ``sys/`` endpoints of the real server do.
+    """
     context = current()
-    return _response(
-        status,
-        {
-            "request_id": context.request_id,
-            "lease_id": "",
-            "renewable": False,
-            "lease_duration": 0,
-            "data": data,
-            "wrap_info": None,
-            "warnings": context.warnings or None,
-            "auth": None,
-        },
+    body: dict[str, Any] = dict(legacy or {})
+    body.update(
+        request_id=context.request_id,
+        lease_id="",
+        renewable=False,
+        lease_duration=0,
+        data=data,
+        wrap_info=None,
+        warnings=context.warnings or None,
+        auth=None,
     )
+    return _response(status, body)
 
 
 def no_content() -> Response:

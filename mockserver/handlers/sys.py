@@ -23,11 +23,13 @@ async def sys_auth_list() -> Response:
         view = asdict(mount)
         del view["path"]
         view["external_entropy_access"] = False
+        if mount.type != "token":
+            view["deprecation_status"] = "supported"
         view["plugin_version"] = ""
         view["running_plugin_version"] = f"v{__version__}+builtin.vaultmock"
         view["running_sha256"] = ""
         mounts[mount.path] = view
-    return envelope(mounts)
+    return envelope(mounts, legacy=mounts)
 
 
 async def sys_auth_enable(path: str, body: Body = None) -> Response:
@@ -81,7 +83,7 @@ async def sys_seal_status_read() -> Response:
             "progress": 0,
             "nonce": "",
             "version": f"{__version__}+vaultmock",
-            "build_date": "",
+            "commit_date": "",
             "migration": False,
             "cluster_name": "vaultmock",
             "cluster_id": current().store.cluster_id,

@@ -145,20 +145,17 @@ def _to_string_list(value: Any) -> list[str]:
     return [_to_string(value)]
 
 
-def _to_kvpairs(value: Any) -> dict[str, str]:
+def _to_kvpairs(value: Any, field: str) -> dict[str, str]:
     if isinstance(value, dict):
         return {str(k): _to_string(v, f"[{k}]") for k, v in value.items()}
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list):
-        raise ValueError(
-            f"'' expected a map, got '{_go_type(value).replace(' {}', '')}'"
-        )
+        items = [value]
     pairs: dict[str, str] = {}
-    for item in items:
-        text = _to_string(item)
-        key, sep, val = text.partition("=")
+    for index, item in enumerate(items):
+        key, sep, val = (item if isinstance(item, str) else "").partition("=")
         if not sep:
-            raise ValueError(f"invalid key value pair {text!r}")
+            raise ValueError(f'invalid key pair at index {index} in field "{field}"')
         pairs[key.strip()] = val.strip()
     return pairs
 
@@ -195,7 +192,7 @@ def decode_field(name: str, value: Any, schema: dict[str, Any]) -> Any:
             extra = schema.get("additionalProperties")
             string_values = isinstance(extra, dict) and extra.get("type") == "string"
             if schema.get("format") == "kvpairs" or string_values:
-                return _to_kvpairs(value)
+                return _to_kvpairs(value, name)
             return _to_map(value)
     except ValueError as exc:
         raise FieldError(name, str(exc)) from None
