@@ -12,6 +12,7 @@ from typing import Any
 from mockserver.backends._base import Randomness
 from mockserver.backends.entities import EntityBackend
 from mockserver.backends.mounts import MountBackend
+from mockserver.backends.oidc import OIDCBackend
 from mockserver.backends.tokens import TokenBackend
 
 __all__ = ["SNAPSHOT_FORMAT", "Store"]
@@ -30,6 +31,7 @@ class Store:
         self.mounts = MountBackend(self.random)
         self.tokens = TokenBackend(self.random, root_token)
         self.entities = EntityBackend(self.random, self.mounts)
+        self.oidc = OIDCBackend(self.random, self.entities)
 
     def reset(self) -> None:
         """Back to the state of a new store with the same seed."""
@@ -38,6 +40,7 @@ class Store:
         self.mounts.reset()
         self.tokens.reset()
         self.entities.reset()
+        self.oidc.reset()
 
     def snapshot(self) -> dict[str, Any]:
         """The whole state as JSON-compatible data."""
@@ -48,6 +51,7 @@ class Store:
             "mounts": self.mounts.snapshot(),
             "tokens": self.tokens.snapshot(),
             "entities": self.entities.snapshot(),
+            "oidc": self.oidc.snapshot(),
         }
 
     def restore(self, data: dict[str, Any]) -> None:
@@ -66,10 +70,12 @@ class Store:
             candidate.mounts.restore(data["mounts"])
             candidate.tokens.restore(data["tokens"])
             candidate.entities.restore(data["entities"])
+            candidate.oidc.restore(data["oidc"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"snapshot is incomplete or damaged: {exc!r}") from exc
         self.cluster_id = str(data.get("cluster_id", self.cluster_id))
         self.mounts.restore(data["mounts"])
         self.tokens.restore(data["tokens"])
         self.entities.restore(data["entities"])
+        self.oidc.restore(data["oidc"])
         self.random.set_state(data["random"])

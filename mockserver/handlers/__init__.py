@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[..., Awaitable[Response]]
 
-FAMILIES = ("entities", "sys")
+FAMILIES = ("entities", "sys", "oidc")
 """Handler modules, in lookup order."""
 
 
