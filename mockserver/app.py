@@ -2,9 +2,11 @@
 
 ::
 
-    request -> VaultWireMiddleware -> connexion (routing, validation) -> handler -> backend
-               (LIST, PUT, token,                                    (handlers/)  (backends/)
-                content type)
+    request -> AccessLog -> AdminRouter -> Journal -> Faults -> VaultWireMiddleware
+                              |                                  (LIST, PUT, token,
+                              admin API (/_vaultmock)             content type)
+                                                                      |
+                                  backend <- handler <- connexion (routing, validation)
 """
 
 from __future__ import annotations
@@ -23,10 +25,14 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver import handlers
+from mockserver.admin import AdminContext, AdminRouter, admin_app, needs_token
 from mockserver.backends import Store
 from mockserver.config import ServerConfig
 from mockserver.errors import DocumentError, RequestError
+from mockserver.statefile import StateFile
 from mockserver.wire import errors
+from mockserver.wire.accesslog import AccessLogMiddleware
+from mockserver.wire.faults import FaultMiddleware, Faults
 from mockserver.wire.journal import Journal, JournalMiddleware
 from mockserver.wire.middleware import API_PREFIX, RouteTable, VaultWireMiddleware
 from mockserver.wire.validation import VaultBodyValidator
@@ -44,15 +50,46 @@ def _validators() -> dict[str, Any]:
 
 @dataclass(slots=True)
 class MockApp:
-    """The ASGI application and the store behind it."""
+    """The ASGI application and the store behind it.
+
+    ``faults`` is the live fault registry (add rules, seal); ``state_file`` is
+    written by :meth:`close`, which the server calls at shutdown.
+    """
 
     asgi: ASGIApp
     store: Store
     document: dict[str, Any]
     journal: Journal
+    faults: Faults
+    state_file: StateFile | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
         await self.asgi(scope, receive, send)
+
+    def close(self) -> None:
+        """Save the state file, if there is one (at shutdown)."""
+        if self.state_file is not None:
+            self.state_file.save(self.store)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                try:
+                    self.close()
+                except Exception as exc:
+                    logger.exception("cannot save the state at shutdown")
+                    await send(
+                        {"type": "lifespan.shutdown.failed", "message": str(exc)}
+                    )
+                else:
+                    await send({"type": "lifespan.shutdown.complete"})
+                return
 
 
 def load_document(config: ServerConfig) -> dict[str, Any]:
@@ -81,12 +118,16 @@ def create_app(
     """
     config = config or ServerConfig()
     document = load_document(config)
+    state_file = None if config.state_file is None else StateFile(config.state_file)
     if store is None:
         store = Store(seed=config.seed, root_token=config.root_token)
-        if config.preload:
+        loaded = state_file is not None and state_file.load(store)
+        if config.preload and not loaded:
             from mockserver.backends.seed import preload
 
             preload(store, config.preload)
+    elif state_file is not None:
+        state_file.load(store)
     connexion_app = AsyncApp(
         __name__,
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
@@ -106,10 +147,27 @@ def create_app(
     connexion_app.add_error_handler(Exception, errors.unexpected(config.on_error))
     wire = VaultWireMiddleware(connexion_app, store=store, routes=RouteTable(document))
     journal = Journal()
+    faults = Faults(config.faults, sealed=config.sealed, seed=config.seed)
+    admin = admin_app(
+        AdminContext(
+            store=store,
+            journal=journal,
+            faults=faults,
+            root_token=config.root_token,
+            seed=config.seed,
+            preload=config.preload,
+            require_token=needs_token(config.admin_auth, config.host),
+            state_file=state_file,
+            on_error=config.on_error,
+        )
+    )
+    vault = JournalMiddleware(FaultMiddleware(wire, faults), journal)
     logger.debug("application built with %d paths", len(document.get("paths", {})))
     return MockApp(
-        asgi=JournalMiddleware(wire, journal),
+        asgi=AccessLogMiddleware(AdminRouter(admin, vault)),
         store=store,
         document=document,
         journal=journal,
+        faults=faults,
+        state_file=state_file,
     )

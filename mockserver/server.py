@@ -56,9 +56,14 @@ def _uvicorn_config(app: MockApp, config: ServerConfig) -> uvicorn.Config:
         app,
         http="h11",
         loop="asyncio",
-        lifespan="off",
+        # The app's lifespan saves the state file at shutdown, before uvicorn
+        # re-raises the signal that stopped it.
+        lifespan="on",
         log_level=config.log_level,
-        access_log=config.log_level in ("debug", "info"),
+        # Logging is configured by the caller; access lines come from the app's
+        # own access log, which never shows a token.
+        log_config=None,
+        access_log=False,
         server_header=False,
         date_header=True,
     )
