@@ -11,6 +11,7 @@ from typing import Any
 
 from mockserver.backends._base import Randomness
 from mockserver.backends.entities import EntityBackend
+from mockserver.backends.mfa import MFABackend
 from mockserver.backends.mounts import MountBackend
 from mockserver.backends.oidc import OIDCBackend
 from mockserver.backends.tokens import TokenBackend
@@ -32,6 +33,7 @@ class Store:
         self.tokens = TokenBackend(self.random, root_token)
         self.entities = EntityBackend(self.random, self.mounts)
         self.oidc = OIDCBackend(self.random, self.entities)
+        self.mfa = MFABackend(self.random, self.entities, self.mounts)
 
     def reset(self) -> None:
         """Back to the state of a new store with the same seed."""
@@ -41,6 +43,7 @@ class Store:
         self.tokens.reset()
         self.entities.reset()
         self.oidc.reset()
+        self.mfa.reset()
 
     def snapshot(self) -> dict[str, Any]:
         """The whole state as JSON-compatible data."""
@@ -52,6 +55,7 @@ class Store:
             "tokens": self.tokens.snapshot(),
             "entities": self.entities.snapshot(),
             "oidc": self.oidc.snapshot(),
+            "mfa": self.mfa.snapshot(),
         }
 
     def restore(self, data: dict[str, Any]) -> None:
@@ -71,6 +75,7 @@ class Store:
             candidate.tokens.restore(data["tokens"])
             candidate.entities.restore(data["entities"])
             candidate.oidc.restore(data["oidc"])
+            candidate.mfa.restore(data["mfa"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"snapshot is incomplete or damaged: {exc!r}") from exc
         self.cluster_id = str(data.get("cluster_id", self.cluster_id))
@@ -78,4 +83,5 @@ class Store:
         self.tokens.restore(data["tokens"])
         self.entities.restore(data["entities"])
         self.oidc.restore(data["oidc"])
+        self.mfa.restore(data["mfa"])
         self.random.set_state(data["random"])

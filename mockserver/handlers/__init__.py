@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[..., Awaitable[Response]]
 
-FAMILIES = ("entities", "sys", "oidc")
+FAMILIES = ("entities", "sys", "oidc", "mfa")
 """Handler modules, in lookup order."""
 
 
