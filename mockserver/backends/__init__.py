@@ -14,6 +14,7 @@ from mockserver.backends.entities import EntityBackend
 from mockserver.backends.mfa import MFABackend
 from mockserver.backends.mounts import MountBackend
 from mockserver.backends.oidc import OIDCBackend
+from mockserver.backends.oidc_provider import ProviderBackend
 from mockserver.backends.tokens import TokenBackend
 
 __all__ = ["SNAPSHOT_FORMAT", "Store"]
@@ -34,6 +35,7 @@ class Store:
         self.entities = EntityBackend(self.random, self.mounts)
         self.oidc = OIDCBackend(self.random, self.entities)
         self.mfa = MFABackend(self.random, self.entities, self.mounts)
+        self.oidc_provider = ProviderBackend(self.oidc, self.entities, self.tokens)
 
     def reset(self) -> None:
         """Back to the state of a new store with the same seed."""
@@ -44,6 +46,7 @@ class Store:
         self.entities.reset()
         self.oidc.reset()
         self.mfa.reset()
+        self.oidc_provider.reset()
 
     def snapshot(self) -> dict[str, Any]:
         """The whole state as JSON-compatible data."""
@@ -56,6 +59,7 @@ class Store:
             "entities": self.entities.snapshot(),
             "oidc": self.oidc.snapshot(),
             "mfa": self.mfa.snapshot(),
+            "oidc_provider": self.oidc_provider.snapshot(),
         }
 
     def restore(self, data: dict[str, Any]) -> None:
@@ -76,6 +80,7 @@ class Store:
             candidate.entities.restore(data["entities"])
             candidate.oidc.restore(data["oidc"])
             candidate.mfa.restore(data["mfa"])
+            candidate.oidc_provider.restore(data["oidc_provider"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"snapshot is incomplete or damaged: {exc!r}") from exc
         self.cluster_id = str(data.get("cluster_id", self.cluster_id))
@@ -84,4 +89,5 @@ class Store:
         self.entities.restore(data["entities"])
         self.oidc.restore(data["oidc"])
         self.mfa.restore(data["mfa"])
+        self.oidc_provider.restore(data["oidc_provider"])
         self.random.set_state(data["random"])

@@ -120,6 +120,17 @@ def sign(claims: dict[str, Any], private: dict[str, Any]) -> str:
         guard.__exit__(None, None, None)
 
 
+def check_issuer(issuer: str | None) -> str:
+    """``issuer`` without a trailing slash; refused unless scheme, host, port."""
+    issuer = (issuer or "").rstrip("/")
+    if issuer and not re.fullmatch(r"https?://[^/?#\s]+", issuer):
+        raise InvalidRequest(
+            "invalid issuer, which must include only a scheme, host, and "
+            "optional port (e.g. https://example.com:8200)"
+        )
+    return issuer
+
+
 class TokenInvalid(Exception):
     """A JWT failed verification; the message is the real server's wording."""
 
@@ -323,12 +334,7 @@ class OIDCBackend:
 
     def oidc_configure(self, issuer: str | None) -> bool:
         """Set (or with ``""`` clear) the issuer; True when one is now set."""
-        issuer = (issuer or "").rstrip("/")
-        if issuer and not re.fullmatch(r"https?://[^/?#\s]+", issuer):
-            raise InvalidRequest(
-                "invalid issuer, which must include only a scheme, host, and "
-                "optional port (e.g. https://example.com:8200)"
-            )
+        issuer = check_issuer(issuer)
         self.issuer = issuer
         return bool(issuer)
 
