@@ -74,11 +74,9 @@ _COMPACT_KEYS = {
     "rate": "rate",
     "times": "times",
 }
-# Split on a comma only where the next item starts with a known key, so an error
-# message or a regex may itself hold commas.
-_COMPACT_SPLIT = re.compile(
-    r",\s*(?=(?:" + "|".join(sorted(_COMPACT_KEYS, key=len, reverse=True)) + r")=)"
-)
+# Split on a comma only where the next item looks like ``key=``, so an error
+# message or a regex may itself hold commas (but not ``,word=``).
+_COMPACT_SPLIT = re.compile(r",\s*(?=[A-Za-z_]+=)")
 
 
 class FaultSpecError(ValueError):
