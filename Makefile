@@ -6,14 +6,19 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8200
 PYTEST_ARGS ?=
+# The wheel test (build, install in a fresh venv, serve) takes about 25 s and needs
+# the package index; `make test WHEEL_TEST=0` leaves it out.
+WHEEL_TEST ?= 1
 
-.PHONY: help serve test lint typecheck unit spec spec-lint clean
+.PHONY: help serve test lint typecheck unit spec spec-lint wheel-test image clean
 
 help:
 	@echo "make serve     run the mock on http://$(HOST):$(PORT) (root token: root)"
 	@echo "make test      lint, type-check and run the whole test suite"
 	@echo "make spec      rebuild the merged API document from spec/"
 	@echo "make spec-lint list the defects of the published fragments"
+	@echo "make wheel-test build the wheel, install it in a fresh venv and serve from it"
+	@echo "make image     build the docker image vaultmock:local"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,7 +37,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 unit: $(STAMP)
-	$(PY) -m pytest -n auto $(PYTEST_ARGS)
+	VAULTMOCK_WHEEL_TEST=$(WHEEL_TEST) $(PY) -m pytest -n auto $(PYTEST_ARGS)
 
 test: lint typecheck unit
 
@@ -41,6 +46,12 @@ spec: $(STAMP)
 
 spec-lint: $(STAMP)
 	$(VENV)/bin/vaultmock spec lint
+
+wheel-test: $(STAMP)
+	VAULTMOCK_WHEEL_TEST=1 $(PY) -m pytest tests/test_wheel.py $(PYTEST_ARGS)
+
+image:
+	docker build -t vaultmock:local .
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache reports
