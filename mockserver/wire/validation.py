@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -26,6 +28,117 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 32 * 1024 * 1024
 """The real server's default ``max_request_size``."""
+
+MAX_JSON_STRINGS = 1000
+"""The most strings (keys and values) the real server accepts in one body."""
+
+MAX_JSON_DEPTH = 256
+"""The deepest nesting of objects and arrays the mock accepts in one body.
+
+The real server accepts 10 000 levels; Python's parser and encoder recurse, so
+the mock refuses far earlier, with the real server's wording, rather than fail
+on a later read of what it stored."""
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class _Refused(ValueError):
+    """A JSON text the real server's decoder refuses; the message is its own."""
+
+
+def _refuse_constant(name: str) -> Any:
+    if name.startswith("-"):
+        raise _Refused(f"invalid character {name[1]!r} in numeric literal")
+    raise _Refused(f"invalid character {name[0]!r} looking for beginning of value")
+
+
+def _finite(literal: str, value: float) -> None:
+    if math.isinf(value):
+        raise _Refused(
+            f"json: cannot unmarshal number {literal} into Go value of type float64"
+        )
+
+
+def _parse_int(literal: str) -> int | float:
+    if len(literal) > 300:
+        # Past float64's range the real server refuses the number; Python's int()
+        # would also refuse literals of over 4300 digits, with a less useful error.
+        _finite(literal, float(literal))
+        return float(literal)
+    return int(literal)
+
+
+def _parse_float(literal: str) -> float:
+    value = float(literal)
+    _finite(literal, value)
+    return value
+
+
+def _check_complexity(value: Any) -> bool:
+    """Refuse too many strings or too deep a nesting; True if a string holds a
+    lone surrogate (which the real server turns into U+FFFD)."""
+    strings = 0
+    surrogates = False
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            if depth > MAX_JSON_DEPTH:
+                raise _Refused("exceeded max depth")
+            strings += len(node)
+            for key, item in node.items():
+                surrogates = surrogates or not key.isascii()
+                stack.append((item, depth + 1))
+        elif isinstance(node, list):
+            if depth > MAX_JSON_DEPTH:
+                raise _Refused("exceeded max depth")
+            stack.extend((item, depth + 1) for item in node)
+        elif isinstance(node, str):
+            strings += 1
+            surrogates = surrogates or not node.isascii()
+        if strings > MAX_JSON_STRINGS:
+            raise _Refused(
+                "refused JSON input due to high complexity: exceeded maximum number "
+                "of strings"
+            )
+    return surrogates
+
+
+def _replace_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {
+            _SURROGATE.sub("\ufffd", k): _replace_surrogates(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_replace_surrogates(v) for v in value]
+    return value
+
+
+def parse_json(text: str) -> Any:
+    """Parse one JSON body as the real server's decoder does.
+
+    NaN and infinities are refused, numbers past float64's range are refused,
+    lone surrogates become U+FFFD, and a body with more than
+    :data:`MAX_JSON_STRINGS` strings or nested deeper than
+    :data:`MAX_JSON_DEPTH` is refused. Raises :class:`ValueError` with the
+    real server's words after ``failed to decode JSON input:`` (or the whole
+    message, for the complexity limit).
+    """
+    try:
+        parsed = json.loads(
+            text,
+            parse_constant=_refuse_constant,
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+        )
+    except RecursionError:
+        raise _Refused("exceeded max depth") from None
+    if _check_complexity(parsed) and "\\u" in text:
+        parsed = _replace_surrogates(parsed)
+    return parsed
 
 
 class BodyTooLarge(BadRequestProblem):  # type: ignore[misc]
@@ -71,15 +184,16 @@ class VaultBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
             parsed: Any = {}
         else:
             try:
-                parsed = json.loads(text)
+                parsed = parse_json(text)
             except json.JSONDecodeError as exc:
                 raise BadRequestProblem(
                     detail=f"failed to decode JSON input: {_go_json_error(exc, text)}"
                 ) from None
-            except RecursionError:
-                raise BadRequestProblem(
-                    detail="failed to decode JSON input: exceeded max depth"
-                ) from None
+            except _Refused as exc:
+                detail = str(exc)
+                if not detail.startswith("refused"):
+                    detail = f"failed to decode JSON input: {detail}"
+                raise BadRequestProblem(detail=detail) from None
         if not isinstance(parsed, dict):
             kind = "array" if isinstance(parsed, list) else type(parsed).__name__
             raise BadRequestProblem(
