@@ -33,6 +33,7 @@ from mockserver.statefile import StateFile
 from mockserver.wire import errors
 from mockserver.wire.accesslog import AccessLogMiddleware
 from mockserver.wire.faults import FaultMiddleware, Faults
+from mockserver.wire.guard import RequestGuardMiddleware
 from mockserver.wire.journal import Journal, JournalMiddleware
 from mockserver.wire.middleware import API_PREFIX, RouteTable, VaultWireMiddleware
 from mockserver.wire.validation import VaultBodyValidator
@@ -161,7 +162,9 @@ def create_app(
             on_error=config.on_error,
         )
     )
-    vault = JournalMiddleware(FaultMiddleware(wire, faults), journal)
+    vault = JournalMiddleware(
+        RequestGuardMiddleware(FaultMiddleware(wire, faults)), journal
+    )
     logger.debug("application built with %d paths", len(document.get("paths", {})))
     return MockApp(
         asgi=AccessLogMiddleware(AdminRouter(admin, vault)),
