@@ -26,6 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver.errors import DocumentError
 
+# The submodule mockserver.spec.lint shares its name with the function lint()
+# below. Importing it here, before the function is defined, makes the function win
+# the package attribute for good; a later import of the submodule (from anywhere)
+# finds it in sys.modules and leaves the attribute alone. It needs only the
+# standard library at import time.
+from mockserver.spec import lint as _lint_module
+
 if TYPE_CHECKING:
     from mockserver.spec.lint import Defect
 
@@ -60,9 +67,7 @@ def lint(root: Path) -> list[Defect]:
     Each :class:`~mockserver.spec.lint.Defect` names its kind, fragment file, JSON
     pointer, a message, and the repair file that fixes it (``None`` if none does).
     """
-    from mockserver.spec.lint import lint as _lint
-
-    return _lint(root)
+    return _lint_module.lint(root)
 
 
 def build_document(root: Path) -> dict[str, Any]:
