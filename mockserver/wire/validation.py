@@ -160,15 +160,12 @@ class VaultBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
 
     MUTABLE_VALIDATION = True
 
+    _checker: Any = None
+
     async def wrap_receive(
         self, receive: Receive, *, scope: Scope
     ) -> tuple[Receive, Scope]:
-        raw = b""
-        async for chunk in _stream(receive):
-            raw += chunk
-            if len(raw) > MAX_BODY_BYTES:
-                raise BodyTooLarge()
-        body = self.decode(raw)
+        body = self.decode(await read_body(receive))
         receive, scope = self._insert_body(receive, body=body, scope=scope)
         return receive, scope
 
@@ -210,8 +207,10 @@ class VaultBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
                 current().warnings.append(unrecognised_warning(unknown))
             except LookupError:
                 logger.debug("unknown fields %s outside a request context", unknown)
+        if self._checker is None:
+            self._checker = Draft4RequestValidator(schema)
         try:
-            Draft4RequestValidator(schema).validate(decoded)
+            self._checker.validate(decoded)
         except ValidationError as exc:
             where = ".".join(str(p) for p in exc.absolute_path)
             field = f' for field "{where}"' if where else ""
@@ -219,6 +218,18 @@ class VaultBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
                 detail=f"Field validation failed{field}: {exc.message}"
             ) from None
         return decoded
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body; :class:`BodyTooLarge` once it passes the limit."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in _stream(receive):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def _stream(receive: Receive) -> AsyncIterator[bytes]:
