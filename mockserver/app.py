@@ -32,6 +32,7 @@ from mockserver.errors import DocumentError, RequestError
 from mockserver.statefile import StateFile
 from mockserver.wire import errors
 from mockserver.wire.accesslog import AccessLogMiddleware
+from mockserver.wire.fastpath import FastPathMiddleware
 from mockserver.wire.faults import FaultMiddleware, Faults
 from mockserver.wire.guard import RequestGuardMiddleware
 from mockserver.wire.journal import Journal, JournalMiddleware
@@ -146,7 +147,11 @@ def create_app(
     connexion_app.add_error_handler(ProblemException, errors.problem)
     connexion_app.add_error_handler(HTTPException, errors.http_error)
     connexion_app.add_error_handler(Exception, errors.unexpected(config.on_error))
-    wire = VaultWireMiddleware(connexion_app, store=store, routes=RouteTable(document))
+    wire = VaultWireMiddleware(
+        FastPathMiddleware(connexion_app, document, on_error=config.on_error),
+        store=store,
+        routes=RouteTable(document),
+    )
     journal = Journal()
     faults = Faults(config.faults, sealed=config.sealed, seed=config.seed)
     admin = admin_app(
