@@ -5,8 +5,9 @@
 #   docker run --rm -p 127.0.0.1:8200:8200 -e VAULTMOCK_ROOT_TOKEN=s3cret vaultmock
 #
 # Inside the container the mock listens on 0.0.0.0:8200, so its admin API asks for
-# the root token (X-Vault-Token). Every option comes from a VAULTMOCK_* variable;
-# to keep the state across restarts, mount a volume on /data and set
+# the root token (X-Vault-Token). Every option comes from a VAULTMOCK_* variable
+# (change the port with VAULTMOCK_PORT, which the health check reads too, rather
+# than --port); to keep the state across restarts, mount a volume on /data and set
 # VAULTMOCK_STATE_FILE=/data/state.json.
 
 ARG PYTHON_VERSION=3.11

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shlex
@@ -164,6 +165,18 @@ def test_a_bad_sealed_variable_is_refused(monkeypatch: pytest.MonkeyPatch) -> No
         build_parser()
 
 
+@pytest.fixture
+def _logging_restored() -> Iterator[None]:
+    # main() configures logging for the whole process; undo it after the test.
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    logging.captureWarnings(False)
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.mark.usefixtures("_logging_restored")
 def test_a_refused_state_file_stops_serve_with_a_message(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

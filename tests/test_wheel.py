@@ -7,6 +7,7 @@ Slow (it installs the dependencies from the package index), so it runs only when
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import os
@@ -33,20 +34,26 @@ pytestmark = pytest.mark.skipif(
     "(or set VAULTMOCK_WHEEL_TEST=1)",
 )
 
-_NOT_SOURCE = shutil.ignore_patterns(
-    ".git",
-    ".venv",
-    "build",
-    "dist",
-    "*.egg-info",
-    "__pycache__",
-    "*.pyc",
-    ".pytest_cache",
-    ".mypy_cache",
-    ".ruff_cache",
-    ".hypothesis",
-    "reports",
-)
+
+def _not_in_build_context(folder: str, names: list[str]) -> set[str]:
+    """What ``.dockerignore`` keeps out of the image's build context.
+
+    Building from the same files as the image's first stage checks that the
+    context holds everything the wheel needs.
+    """
+    patterns = [
+        line.strip().removeprefix("**/")
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    relative = Path(folder).relative_to(ROOT)
+    return {
+        name
+        for name in names
+        for pattern in patterns
+        if fnmatch.fnmatch(name, pattern)
+        or fnmatch.fnmatch((relative / name).as_posix(), pattern)
+    }
 
 
 def _run(*command: str | Path, cwd: Path | None = None) -> str:
@@ -63,9 +70,10 @@ def _run(*command: str | Path, cwd: Path | None = None) -> str:
 
 
 def _build_wheel(work: Path) -> Path:
-    """The wheel, built from a copy of the source tree (the tree stays clean)."""
+    """The wheel, built from a copy of the docker build context (the tree stays
+    clean)."""
     source = work / "source"
-    shutil.copytree(ROOT, source, ignore=_NOT_SOURCE)
+    shutil.copytree(ROOT, source, ignore=_not_in_build_context)
     _run(
         sys.executable,
         "-m",
