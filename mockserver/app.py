@@ -18,6 +18,11 @@ from typing import Any
 from connexion import AsyncApp
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import ProblemException
+from connexion.middleware.context import ContextMiddleware
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.request_validation import RequestValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
 from connexion.validators import VALIDATOR_MAP
@@ -40,6 +45,18 @@ from mockserver.wire.middleware import API_PREFIX, RouteTable, VaultWireMiddlewa
 from mockserver.wire.validation import VaultBodyValidator
 
 logger = logging.getLogger(__name__)
+
+
+CONNEXION_MIDDLEWARES = [
+    ServerErrorMiddleware,
+    ExceptionMiddleware,
+    RoutingMiddleware,
+    RequestValidationMiddleware,
+    ContextMiddleware,
+]
+"""The part of connexion's pipeline the mock uses. Tokens are checked by the wire
+layer (403, as the real server answers, where connexion's security layer would
+answer 401); responses are not validated; there is no lifespan and no UI."""
 
 
 def _validators() -> dict[str, Any]:
@@ -132,6 +149,7 @@ def create_app(
         state_file.load(store)
     connexion_app = AsyncApp(
         __name__,
+        middlewares=CONNEXION_MIDDLEWARES,
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
     )
     connexion_app.add_api(
