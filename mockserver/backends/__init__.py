@@ -10,12 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.backends._base import Randomness
+from mockserver.backends.approle import ApproleBackend
+from mockserver.backends.auth import AuthBackend
 from mockserver.backends.entities import EntityBackend
+from mockserver.backends.groups import GroupBackend
+from mockserver.backends.lookup import LookupBackend
 from mockserver.backends.mfa import MFABackend
 from mockserver.backends.mounts import MountBackend
 from mockserver.backends.oidc import OIDCBackend
 from mockserver.backends.oidc_provider import ProviderBackend
+from mockserver.backends.policies import PolicyBackend
 from mockserver.backends.tokens import TokenBackend
+from mockserver.backends.userpass import UserpassBackend
 
 __all__ = ["SNAPSHOT_FORMAT", "Store"]
 
@@ -36,6 +42,20 @@ class Store:
         self.oidc = OIDCBackend(self.random, self.entities)
         self.mfa = MFABackend(self.random, self.entities, self.mounts)
         self.oidc_provider = ProviderBackend(self.oidc, self.entities, self.tokens)
+        self.groups = GroupBackend(self.random, self.mounts, self.entities)
+        self.lookup = LookupBackend(self.entities, self.groups)
+        self.policies = PolicyBackend(self.random)
+        self.userpass = UserpassBackend(self.random)
+        self.approle = ApproleBackend(self.random)
+        self.auth = AuthBackend(
+            mounts=self.mounts,
+            tokens=self.tokens,
+            entities=self.entities,
+            groups=self.groups,
+            policies=self.policies,
+            userpass=self.userpass,
+            approle=self.approle,
+        )
 
     def reset(self) -> None:
         """Back to the state of a new store with the same seed."""
@@ -47,6 +67,10 @@ class Store:
         self.oidc.reset()
         self.mfa.reset()
         self.oidc_provider.reset()
+        self.groups.reset()
+        self.policies.reset()
+        self.userpass.reset()
+        self.approle.reset()
 
     def snapshot(self) -> dict[str, Any]:
         """The whole state as JSON-compatible data."""
@@ -60,6 +84,10 @@ class Store:
             "oidc": self.oidc.snapshot(),
             "mfa": self.mfa.snapshot(),
             "oidc_provider": self.oidc_provider.snapshot(),
+            "groups": self.groups.snapshot(),
+            "policies": self.policies.snapshot(),
+            "userpass": self.userpass.snapshot(),
+            "approle": self.approle.snapshot(),
         }
 
     def restore(self, data: dict[str, Any]) -> None:
@@ -81,6 +109,10 @@ class Store:
             candidate.oidc.restore(data["oidc"])
             candidate.mfa.restore(data["mfa"])
             candidate.oidc_provider.restore(data["oidc_provider"])
+            candidate.groups.restore(data["groups"])
+            candidate.policies.restore(data["policies"])
+            candidate.userpass.restore(data["userpass"])
+            candidate.approle.restore(data["approle"])
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"snapshot is incomplete or damaged: {exc!r}") from exc
         self.cluster_id = str(data.get("cluster_id", self.cluster_id))
@@ -90,4 +122,8 @@ class Store:
         self.oidc.restore(data["oidc"])
         self.mfa.restore(data["mfa"])
         self.oidc_provider.restore(data["oidc_provider"])
+        self.groups.restore(data["groups"])
+        self.policies.restore(data["policies"])
+        self.userpass.restore(data["userpass"])
+        self.approle.restore(data["approle"])
         self.random.set_state(data["random"])

@@ -56,9 +56,19 @@ class Alias:
 GroupLookup = Callable[[str], tuple[list[str], list[str]]]
 """Given an entity id: (direct group ids, inherited group ids)."""
 
+EntityDeleted = Callable[[str], None]
+"""Told the id of an entity that is being deleted."""
+
+EntityMerged = Callable[[str, str], None]
+"""Told (merged entity id, surviving entity id) before the merged one goes."""
+
 
 def _no_groups(entity_id: str) -> tuple[list[str], list[str]]:
     return [], []
+
+
+def _ignore(*_: str) -> None:
+    return None
 
 
 class EntityBackend:
@@ -68,6 +78,8 @@ class EntityBackend:
         self._random = randomness
         self._mounts = mounts
         self.groups_of: GroupLookup = _no_groups
+        self.on_entity_deleted: EntityDeleted = _ignore
+        self.on_entity_merged: EntityMerged = _ignore
         self.entities: dict[str, Entity] = {}
         self.aliases: dict[str, Alias] = {}
         self._names: dict[str, str] = {}
@@ -246,6 +258,7 @@ class EntityBackend:
                 merged = alias.merged_from_canonical_ids or []
                 alias.merged_from_canonical_ids = [*merged, source.id]
             target.merged_entity_ids = [*(target.merged_entity_ids or []), source.id]
+            self.on_entity_merged(source.id, target.id)
             self._delete(source)
         target.last_update_time = self._random.timestamp()
         return target
@@ -554,6 +567,7 @@ class EntityBackend:
         entity.last_update_time = self._random.timestamp()
 
     def _delete(self, entity: Entity) -> None:
+        self.on_entity_deleted(entity.id)
         for alias_id in list(self._entity_aliases[entity.id].values()):
             self._unindex_alias(self.aliases[alias_id])
         del self._entity_aliases[entity.id]
