@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[..., Awaitable[Response]]
 
-FAMILIES = ("entities", "sys", "oidc", "mfa")
+FAMILIES = ("entities", "sys", "oidc", "mfa", "groups", "lookup", "persona", "auth")
 """Handler modules, in lookup order."""
 
 
