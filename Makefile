@@ -22,6 +22,7 @@ help:
 	@echo "make spec-lint list the defects of the published fragments"
 	@echo "make wheel-test build the wheel, install it in a fresh venv and serve from it"
 	@echo "make image     build the docker image vaultmock:local"
+	@echo "make bench     benchmark the mock against a real bao server -dev (a few minutes)"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -63,3 +64,11 @@ image:
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache reports
+
+# The benchmark starts `vaultmock serve` and `bao server -dev` on free loopback
+# ports, prints the table and writes bench/results.json and bench/RESULTS.md.
+# BENCH_ARGS=--quick makes a smoke run; see `python -m bench --help`.
+BENCH_ARGS ?=
+.PHONY: bench
+bench: $(STAMP)
+	$(PY) -m bench $(BENCH_ARGS)
