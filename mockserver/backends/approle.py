@@ -13,14 +13,13 @@ the real server's wording, where it answers ``500``. Not modelled: CIDR bindings
 
 from __future__ import annotations
 
-import hmac
 import json
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mockserver.backends._base import Randomness
-from mockserver.backends.tokens import parse_ttl, rfc3339
+from mockserver.backends.tokens import parse_ttl, rfc3339, same_secret
 from mockserver.backends.userpass import TokenSettings
 from mockserver.errors import InvalidRequest, NotFound, RequestError, multierror
 
@@ -267,7 +266,7 @@ class ApproleBackend:
             (
                 r
                 for r in self.roles.get(mount, {}).values()
-                if hmac.compare_digest(r.role_id, role_id)
+                if same_secret(r.role_id, role_id)
             ),
             None,
         )
@@ -315,6 +314,6 @@ class ApproleBackend:
 
 def _find_secret(role: Role, secret_id: str) -> SecretId | None:
     for secret in role.secret_ids.values():
-        if hmac.compare_digest(secret.secret_id, secret_id):
+        if same_secret(secret.secret_id, secret_id):
             return secret
     return None

@@ -78,6 +78,11 @@ def parse_ttl(value: Any, field: str = "ttl") -> int:
     return int(seconds)
 
 
+def same_secret(known: str, presented: str) -> bool:
+    """Compare two secrets in constant time (any characters, not only ASCII)."""
+    return hmac.compare_digest(known.encode(), presented.encode())
+
+
 def rfc3339(moment: float) -> str:
     """A wall-clock instant in the real server's RFC 3339 form."""
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -220,7 +225,7 @@ class TokenBackend:
         if not presented:
             return None
         token = self.tokens.get(presented)
-        if token is None or not hmac.compare_digest(token.id, presented):
+        if token is None or not same_secret(token.id, presented):
             return None
         if token.expired(time.time()):
             self.revoke(token.id)
