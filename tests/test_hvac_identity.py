@@ -220,6 +220,21 @@ def test_merge_entities(client: hvac.Client, identity: Any, target: Target) -> N
     )
 
 
+def test_entity_writes_refuse_bad_input(identity: Any, target: Target) -> None:
+    refused(
+        target,
+        lambda: identity.create_or_update_entity("x", entity_id="nope"),
+        mock=exceptions.InvalidRequest,
+        match="entity not found from id",
+    )
+    refused(
+        target,
+        lambda: identity.create_or_update_entity_by_name("x", disabled="maybe"),
+        mock=exceptions.InvalidRequest,
+        match='field "disabled"',
+    )
+
+
 # -- entity aliases ---------------------------------------------------------------
 
 
@@ -319,6 +334,18 @@ def test_create_or_update_group_by_name(identity: Any) -> None:
         identity.create_or_update_group_by_name("qa", policies=["c"]).status_code == 204
     )
     assert identity.read_group_by_name("qa")["data"]["policies"] == ["c"]
+
+
+def test_create_or_update_group_by_name_keeps_the_type(
+    identity: Any, target: Target
+) -> None:
+    identity.create_or_update_group_by_name("qa")
+    refused(
+        target,
+        lambda: identity.create_or_update_group_by_name("qa", group_type="external"),
+        mock=exceptions.InvalidRequest,
+        match="group type cannot be changed",
+    )
 
 
 def test_group_type_cannot_change(
@@ -615,6 +642,118 @@ def test_deleting_an_external_group_deletes_its_alias(
     )
     identity.delete_group(group)
     refused(target, identity.list_group_aliases, mock=exceptions.InvalidPath)
+
+
+def test_lists_by_get(client: hvac.Client, identity: Any) -> None:
+    userpass = accessor(client, "userpass")
+    entity = identity.create_or_update_entity(name="lee")["data"]["id"]
+    identity.create_or_update_entity_alias("lee", entity, userpass)
+    group = identity.create_or_update_group("ext", group_type="external")["data"]["id"]
+    identity.create_or_update_group_alias(
+        "ext", mount_accessor=userpass, canonical_id=group
+    )
+    for method in (
+        identity.list_entities_by_name,
+        identity.list_entity_aliases,
+        identity.list_groups_by_name,
+        identity.list_group_aliases,
+    ):
+        assert method(method="GET")["data"] == method()["data"]
+    with pytest.raises(exceptions.ParamValidationError):
+        identity.list_groups(method="POST")
+
+
+def test_validate_member_id_params_for_group_type() -> None:
+    params: dict[str, Any] = {}
+    hvac.api.secrets_engines.Identity.validate_member_id_params_for_group_type(
+        "external", params, ["g"], ["e"]
+    )
+    assert params == {}
+    hvac.api.secrets_engines.Identity.validate_member_id_params_for_group_type(
+        "internal", params, ["g"], ["e"]
+    )
+    assert params == {"member_group_ids": ["g"], "member_entity_ids": ["e"]}
+
+
+IDENTITY_CALLS: dict[str, Callable[[Any], object]] = {
+    "create_or_update_entity": lambda i: i.create_or_update_entity("x"),
+    "create_or_update_entity_alias": lambda i: i.create_or_update_entity_alias(
+        "x", "e", "m"
+    ),
+    "create_or_update_entity_by_name": lambda i: i.create_or_update_entity_by_name("x"),
+    "create_or_update_group": lambda i: i.create_or_update_group("x"),
+    "create_or_update_group_alias": lambda i: i.create_or_update_group_alias("x"),
+    "create_or_update_group_by_name": lambda i: i.create_or_update_group_by_name("x"),
+    "delete_entity": lambda i: i.delete_entity("x"),
+    "delete_entity_alias": lambda i: i.delete_entity_alias("x"),
+    "delete_entity_by_name": lambda i: i.delete_entity_by_name("x"),
+    "delete_group": lambda i: i.delete_group("x"),
+    "delete_group_alias": lambda i: i.delete_group_alias("x"),
+    "delete_group_by_name": lambda i: i.delete_group_by_name("x"),
+    "list_entities": lambda i: i.list_entities(),
+    "list_entities_by_name": lambda i: i.list_entities_by_name(),
+    "list_entity_aliases": lambda i: i.list_entity_aliases(),
+    "list_group_aliases": lambda i: i.list_group_aliases(),
+    "list_groups": lambda i: i.list_groups(),
+    "list_groups_by_name": lambda i: i.list_groups_by_name(),
+    "lookup_entity": lambda i: i.lookup_entity(name="x"),
+    "lookup_group": lambda i: i.lookup_group(name="x"),
+    "merge_entities": lambda i: i.merge_entities(["a"], "b"),
+    "read_entity": lambda i: i.read_entity("x"),
+    "read_entity_alias": lambda i: i.read_entity_alias("x"),
+    "read_entity_by_name": lambda i: i.read_entity_by_name("x"),
+    "read_group": lambda i: i.read_group("x"),
+    "read_group_alias": lambda i: i.read_group_alias("x"),
+    "read_group_by_name": lambda i: i.read_group_by_name("x"),
+    "update_entity": lambda i: i.update_entity("x"),
+    "update_entity_alias": lambda i: i.update_entity_alias("x", "n", "c", "m"),
+    "update_group": lambda i: i.update_group("x", "n"),
+    "update_group_alias": lambda i: i.update_group_alias("x", "n"),
+}
+
+
+OIDC_METHODS = {
+    "configure_tokens_backend",
+    "create_named_key",
+    "create_or_update_role",
+    "delete_named_key",
+    "delete_role",
+    "generate_signed_id_token",
+    "introspect_signed_id_token",
+    "list_named_keys",
+    "list_roles",
+    "read_active_public_keys",
+    "read_named_key",
+    "read_role",
+    "read_tokens_backend_configuration",
+    "read_well_known_configurations",
+    "rotate_named_key",
+}
+"""hvac's OIDC token methods, tested with the OIDC family."""
+
+
+def test_the_suite_knows_every_identity_method() -> None:
+    public = {
+        name
+        for name in dir(hvac.api.secrets_engines.Identity)
+        if not name.startswith("_")
+        and callable(getattr(hvac.api.secrets_engines.Identity, name))
+    }
+    extra = {"validate_member_id_params_for_group_type"}
+    assert public - OIDC_METHODS - extra == set(IDENTITY_CALLS)
+
+
+@pytest.mark.parametrize("method", sorted(IDENTITY_CALLS))
+def test_every_method_refuses_an_unknown_token(
+    client: hvac.Client, target: Target, method: str
+) -> None:
+    with connect(target.url, "not-a-token") as stranger:
+        refused(
+            target,
+            lambda: IDENTITY_CALLS[method](stranger.secrets.identity),
+            mock=exceptions.Forbidden,
+            match="permission denied",
+        )
 
 
 # -- lookups ----------------------------------------------------------------------
