@@ -16,8 +16,12 @@ from mockserver.errors import InvalidRequest, NotFound
 BASE = "http://127.0.0.1:8200"
 REDIRECT = "http://127.0.0.1:9999/cb"
 
+# authlib announces its move of the jose package on import, after installing an
+# "always" filter for that warning; import that module first so the filter below
+# comes before it.
+import authlib.deprecate  # noqa: E402, F401
+
 with warnings.catch_warnings():
-    # authlib announces its move of the jose package on import.
     warnings.simplefilter("ignore")
     from authlib.jose import JsonWebKey, jwt
     from authlib.oidc.core import CodeIDToken
@@ -163,41 +167,96 @@ def test_code_flow_with_pkce(
 
 def test_flow_errors(provider: ProviderBackend, entity_id: str) -> None:
     client_id, secret = _setup(provider)
-    cases: list[tuple[dict[str, str], str]] = [
-        ({"client_id": "nope"}, "invalid_client_id"),
-        ({"scope": "user"}, "invalid_request"),
-        ({"redirect_uri": "http://x/cb"}, "invalid_redirect_uri"),
-        ({"response_type": "token"}, "unsupported_response_type"),
+    challenge = "c" * 43
+    cases: list[tuple[dict[str, str], str, str]] = [
+        ({"client_id": ""}, "invalid_client_id", "client_id parameter is required"),
+        ({"client_id": "nope"}, "invalid_client_id", "client with client_id not found"),
+        ({"redirect_uri": ""}, "invalid_request", "redirect_uri parameter is required"),
+        ({"redirect_uri": "http://x/cb"}, "invalid_redirect_uri", "not allowed"),
+        ({"scope": "user"}, "invalid_request", 'must contain the "openid" value'),
+        ({"response_type": ""}, "invalid_request", "response_type parameter is"),
+        ({"response_type": "token"}, "unsupported_response_type", "unsupported"),
         (
-            {"code_challenge": "abc", "code_challenge_method": "S512"},
+            {"code_challenge": challenge, "code_challenge_method": "S512"},
             "invalid_request",
+            "invalid code_challenge_method",
         ),
+        ({"code_challenge": "c" * 42}, "invalid_request", "invalid code_challenge"),
+        ({"code_challenge": "c" * 129}, "invalid_request", "invalid code_challenge"),
+        ({"max_age": "0"}, "invalid_request", "max_age must be greater than zero"),
+        # Several faults: the first in the real server's order wins.
+        ({"client_id": "", "scope": "x"}, "invalid_client_id", "client_id"),
+        ({"redirect_uri": "", "scope": "x"}, "invalid_request", "redirect_uri"),
+        ({"scope": "x", "response_type": ""}, "invalid_request", "openid"),
+        ({"max_age": "-1", "code_challenge": "c"}, "invalid_request", "challenge"),
     ]
-    for extra, error in cases:
+    for extra, error, description in cases:
         with pytest.raises(OAuthError) as caught:
             _authorize(provider, entity_id, **{"client_id": client_id, **extra})
-        assert caught.value.error == error
+        assert caught.value.error == error, extra
+        assert description in caught.value.description, extra
         assert caught.value.body()["state"] == "st"
+    with pytest.raises(OAuthError, match="provider not found"):
+        provider.authorize(
+            "nope", entity_id, {"client_id": client_id, "redirect_uri": REDIRECT}
+        )
     with pytest.raises(OAuthError, match="entity must be associated"):
         _authorize(provider, "", client_id)
-    code = _authorize(provider, entity_id, client_id, code_challenge="plainvalue")
+    with pytest.raises(InvalidRequest, match='field "max_age"'):
+        _authorize(provider, entity_id, client_id, max_age="1h")
+    provider.oidc_write_provider("only", allowed_client_ids=["someone-else"])
+    with pytest.raises(OAuthError) as caught:
+        provider.authorize(
+            "only", entity_id, {"client_id": client_id, "redirect_uri": REDIRECT}
+        )
+    assert caught.value.error == "unauthorized_client"
+
+    code = _authorize(provider, entity_id, client_id, code_challenge=challenge)
     params = {"grant_type": "authorization_code", "code": code["code"]}
     with pytest.raises(OAuthError) as caught:
         provider.token("p1", params, (client_id, "wrong"), BASE)
     assert (caught.value.status, caught.value.error) == (401, "invalid_client")
+    with pytest.raises(OAuthError) as caught:
+        provider.token("only", params, (client_id, secret), BASE)
+    assert (caught.value.status, caught.value.description) == (
+        401,
+        "client is not authorized to use the provider",
+    )
+    with pytest.raises(OAuthError, match="provider not found"):
+        provider.token("nope", {}, None, BASE)
+    with pytest.raises(OAuthError, match="client_id parameter is required"):
+        provider.token("p1", {}, None, BASE)
     with pytest.raises(OAuthError, match="unsupported grant_type"):
         provider.token("p1", {"grant_type": "password"}, (client_id, secret), BASE)
+    with pytest.raises(OAuthError, match="code parameter is required"):
+        provider.token(
+            "p1", {"grant_type": "authorization_code"}, (client_id, secret), BASE
+        )
+    # Looking the code up spends it: the failed exchange cannot be retried.
+    with pytest.raises(OAuthError, match="redirect_uri parameter is required"):
+        provider.token("p1", params, (client_id, secret), BASE)
+    with pytest.raises(OAuthError, match="invalid or expired"):
+        provider.token(
+            "p1", {**params, "redirect_uri": REDIRECT}, (client_id, secret), BASE
+        )
+
+    def exchange(extra: dict[str, str], **authorize: str) -> None:
+        code = _authorize(provider, entity_id, client_id, **authorize)["code"]
+        params = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": REDIRECT,
+        }
+        provider.token("p1", {**params, **extra}, (client_id, secret), BASE)
+
     with pytest.raises(OAuthError, match="redirect_uri does not match"):
-        provider.token("p1", params, (client_id, secret), BASE)
-    code = _authorize(provider, entity_id, client_id, code_challenge="plainvalue")
-    params = {
-        "grant_type": "authorization_code",
-        "code": code["code"],
-        "redirect_uri": REDIRECT,
-        "code_verifier": "other",
-    }
-    with pytest.raises(OAuthError, match="PKCE"):
-        provider.token("p1", params, (client_id, secret), BASE)
+        exchange({"redirect_uri": "http://x/cb"})
+    with pytest.raises(OAuthError, match=r"^expected code_verifier"):
+        exchange({}, code_challenge=challenge)
+    with pytest.raises(OAuthError, match=r"^invalid code_verifier"):
+        exchange({"code_verifier": "other"}, code_challenge=challenge)
+    with pytest.raises(OAuthError, match=r"^unexpected code_verifier"):
+        exchange({"code_verifier": challenge})
     with pytest.raises(OAuthError) as caught:
         provider.userinfo("p1", "nope")
     assert (caught.value.status, caught.value.error) == (401, "invalid_token")
@@ -212,3 +271,15 @@ def test_snapshot_restore(store: Store, entity_id: str) -> None:
     assert other.oidc_provider.public_keys("p1") == store.oidc_provider.public_keys(
         "p1"
     )
+
+
+def test_assignment_by_group(store: Store, entity_id: str) -> None:
+    provider = store.oidc_provider
+    client_id, _ = _setup(provider)
+    group, _ = store.groups.group_create(name="devs")
+    provider.oidc_write_assignment("devs", group_ids=[group.id])
+    provider.oidc_write_client("app", assignments=["devs"])
+    with pytest.raises(OAuthError, match="not authorized by client assignment"):
+        _authorize(provider, entity_id, client_id)
+    store.groups.group_create(id=group.id, member_entity_ids=[entity_id])
+    assert _authorize(provider, entity_id, client_id)["state"] == "st"

@@ -13,7 +13,8 @@ As on the real server:
   ``userinfo`` answers the claims the granted scopes' templates give.
 
 Errors of the flow are OAuth 2.0 errors (:class:`OAuthError`), not Vault errors.
-Not modelled: ``max_age`` re-authentication, the ``client_credentials`` grant.
+Not modelled: ``max_age`` re-authentication (a positive ``max_age`` is accepted
+and ignored), the ``client_credentials`` grant.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ from mockserver.backends.tokens import Token, TokenBackend
 from mockserver.errors import InvalidRequest, NotFound
 
 CODE_TTL = 300
+MIN_CHALLENGE = 43
+MAX_CHALLENGE = 128
+"""Lengths a PKCE ``code_challenge`` may have (RFC 7636 section 4.2)."""
 SCOPE_OPENID = "openid"
 
 
@@ -153,6 +157,22 @@ class AccessGrant:
 def _half_hash(value: str) -> str:
     digest = hashlib.sha256(value.encode()).digest()
     return base64.urlsafe_b64encode(digest[: len(digest) // 2]).decode().rstrip("=")
+
+
+def _max_age(value: object) -> int | None:
+    # The real server decodes max_age as a field before the flow's checks, so a
+    # value that is not an integer is a Vault error, not an OAuth one.
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if text.lstrip("-").isdigit() or not text:
+        return int(text or 0)
+    raise InvalidRequest(
+        'Field validation failed: error converting input for field "max_age": '
+        "'' cannot parse value as 'int': strconv.ParseInt: invalid syntax"
+    )
 
 
 def s256(verifier: str) -> str:
@@ -471,25 +491,23 @@ class ProviderBackend:
     def authorize(
         self, name: str, entity_id: str, params: dict[str, Any]
     ) -> dict[str, str]:
-        """A code for the entity: ``{"code", "state"}``, or :class:`OAuthError`."""
+        """A code for the entity: ``{"code", "state"}``, or :class:`OAuthError`.
+
+        The checks run in the real server's order, so a request with several
+        faults is refused for the same one: client, redirect URI, provider,
+        scope, response type, entity, assignment, PKCE, ``max_age``.
+        """
+        max_age = _max_age(params.get("max_age"))
         state = str(params.get("state") or "")
 
         def fail(error: str, description: str) -> OAuthError:
             return OAuthError(error, description, state=state)
 
-        provider = self.providers.get(name)
-        if provider is None:
-            raise fail("invalid_request", f"provider {name!r} not found")
-        scopes = str(params.get("scope") or "").split()
-        if SCOPE_OPENID not in scopes:
-            raise fail(
-                "invalid_request", 'scope parameter must contain the "openid" value'
-            )
         client_id = str(params.get("client_id") or "")
-        client = self.client_by_id(client_id)
         if not client_id:
-            raise fail("invalid_request", "client_id parameter is required")
-        if client is None or not self._allows(provider, client_id):
+            raise fail("invalid_client_id", "client_id parameter is required")
+        client = self.client_by_id(client_id)
+        if client is None:
             raise fail("invalid_client_id", "client with client_id not found")
         redirect_uri = str(params.get("redirect_uri") or "")
         if not redirect_uri:
@@ -498,7 +516,22 @@ class ProviderBackend:
             raise fail(
                 "invalid_redirect_uri", "redirect_uri is not allowed for the client"
             )
-        if params.get("response_type") != "code":
+        provider = self.providers.get(name)
+        if provider is None:
+            raise fail("invalid_request", "provider not found")
+        if not self._allows(provider, client_id):
+            raise fail(
+                "unauthorized_client", "client is not authorized to use the provider"
+            )
+        scopes = str(params.get("scope") or "").split()
+        if SCOPE_OPENID not in scopes:
+            raise fail(
+                "invalid_request", 'scope parameter must contain the "openid" value'
+            )
+        response_type = str(params.get("response_type") or "")
+        if not response_type:
+            raise fail("invalid_request", "response_type parameter is required")
+        if response_type != "code":
             raise fail("unsupported_response_type", "unsupported response_type value")
         if not entity_id or entity_id not in self._entities.entities:
             raise fail(
@@ -510,10 +543,15 @@ class ProviderBackend:
             )
         challenge = str(params.get("code_challenge") or "")
         method = str(params.get("code_challenge_method") or "plain")
-        if challenge and method not in ("plain", "S256"):
-            raise fail("invalid_request", "invalid code_challenge_method")
         if not challenge and client.client_type == "public":
             raise fail("invalid_request", "PKCE is required for public clients")
+        if challenge:
+            if method not in ("plain", "S256"):
+                raise fail("invalid_request", "invalid code_challenge_method")
+            if not MIN_CHALLENGE <= len(challenge) <= MAX_CHALLENGE:
+                raise fail("invalid_request", "invalid code_challenge")
+        if max_age is not None and max_age <= 0:
+            raise fail("invalid_request", "max_age must be greater than zero")
         code = self._alnum(32)
         self.grants[code] = Grant(
             code=code,
@@ -537,10 +575,15 @@ class ProviderBackend:
         basic: tuple[str, str] | None,
         base_url: str,
     ) -> dict[str, Any]:
-        """Exchange a code: ``{access_token, id_token, token_type, expires_in}``."""
+        """Exchange a code: ``{access_token, id_token, token_type, expires_in}``.
+
+        As on the real server, a code is spent once it is looked up: a request
+        that names a known code but fails a later check (redirect URI, PKCE)
+        leaves nothing to retry with.
+        """
         provider = self.providers.get(name)
         if provider is None:
-            raise OAuthError("invalid_request", f"provider {name!r} not found")
+            raise OAuthError("invalid_request", "provider not found")
         client_id, secret = basic or (
             str(params.get("client_id") or ""),
             str(params.get("client_secret") or ""),
@@ -556,7 +599,7 @@ class ProviderBackend:
             raise OAuthError("invalid_client", "client failed to authenticate", 401)
         if not self._allows(provider, client_id):
             raise OAuthError(
-                "invalid_client", "client is not allowed to use the provider", 401
+                "invalid_client", "client is not authorized to use the provider", 401
             )
         if params.get("grant_type") != "authorization_code":
             raise OAuthError(
@@ -577,7 +620,10 @@ class ProviderBackend:
             raise OAuthError(
                 "invalid_grant", "authorization grant is invalid or expired"
             )
-        if params.get("redirect_uri") != grant.redirect_uri:
+        redirect_uri = str(params.get("redirect_uri") or "")
+        if not redirect_uri:
+            raise OAuthError("invalid_request", "redirect_uri parameter is required")
+        if redirect_uri != grant.redirect_uri:
             raise OAuthError(
                 "invalid_grant",
                 "redirect_uri does not match the redirect_uri used in the "
@@ -586,16 +632,19 @@ class ProviderBackend:
         verifier = str(params.get("code_verifier") or "")
         if grant.code_challenge:
             if not verifier:
-                raise OAuthError("invalid_request", "PKCE code_verifier is required")
+                raise OAuthError(
+                    "invalid_request", "expected code_verifier for token exchange"
+                )
             computed = (
                 s256(verifier) if grant.code_challenge_method == "S256" else verifier
             )
             if not hmac.compare_digest(computed, grant.code_challenge):
-                raise OAuthError("invalid_grant", "failed to verify PKCE code verifier")
+                raise OAuthError(
+                    "invalid_grant", "invalid code_verifier for token exchange"
+                )
         elif verifier:
             raise OAuthError(
-                "invalid_request",
-                "PKCE code_verifier was not used in the authorization request",
+                "invalid_request", "unexpected code_verifier for token exchange"
             )
         key = self._oidc.keys[client.key]
         self._oidc.ensure_pairs(key)
