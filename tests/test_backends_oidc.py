@@ -200,3 +200,21 @@ def test_issuer(oidc: OIDCBackend) -> None:
         oidc.oidc_configure("https://x.com/path")
     assert oidc.oidc_configure("") is False
     assert oidc.oidc_read_configuration() == {"issuer": ""}
+
+
+def test_group_claims_follow_the_group_family(
+    store: Store, oidc: OIDCBackend, entity_id: str
+) -> None:
+    direct, _ = store.groups.group_create(name="devs", member_entity_ids=[entity_id])
+    parent, _ = store.groups.group_create(name="staff", member_group_ids=[direct.id])
+    oidc.oidc_write_role(
+        "r",
+        key="default",
+        template='{"ids": {{identity.entity.groups.ids}}, '
+        '"names": {{identity.entity.groups.names}} }',
+    )
+    token, _ = oidc.oidc_generate_token("r", entity_id, BASE)
+    claims = decode(token, oidc)
+    # Direct groups come before inherited ones, as on the real server.
+    assert claims["ids"] == [direct.id, parent.id]
+    assert claims["names"] == ["devs", "staff"]

@@ -43,6 +43,8 @@ class Store:
         self.mfa = MFABackend(self.random, self.entities, self.mounts)
         self.oidc_provider = ProviderBackend(self.oidc, self.entities, self.tokens)
         self.groups = GroupBackend(self.random, self.mounts, self.entities)
+        self.mfa.group_exists = lambda group_id: group_id in self.groups.groups
+        self.oidc.group_names = self._group_names
         self.lookup = LookupBackend(self.entities, self.groups)
         self.policies = PolicyBackend(self.random)
         self.userpass = UserpassBackend(self.random)
@@ -56,6 +58,11 @@ class Store:
             userpass=self.userpass,
             approle=self.approle,
         )
+
+    def _group_names(self, group_ids: list[str]) -> list[str]:
+        # Names in the order of the ids (direct groups, then inherited ones).
+        groups = self.groups.groups
+        return [groups[i].name for i in group_ids if i in groups]
 
     def reset(self) -> None:
         """Back to the state of a new store with the same seed."""
