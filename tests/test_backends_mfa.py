@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import pytest
 
@@ -56,6 +57,34 @@ def test_totp_method_defaults_and_full_replacement(mfa: MFABackend) -> None:
         30,
         6,
     )
+    # An update without a name keeps the name; everything else is replaced.
+    mfa.mfa_configure_method("totp", method.id, {"issuer": "C", "period": "2m"})
+    view = mfa.mfa_read_method(None, method.id).view()
+    assert (view["issuer"], view["name"], view["period"]) == ("C", "t", 120)
+
+
+@pytest.mark.parametrize(
+    ("period", "message"),
+    [
+        ("abc", 'time: invalid duration "abc"'),
+        (-5, "cannot provide negative value '-5'"),
+        (0, "period must be greater than zero"),
+    ],
+)
+def test_totp_period_refusals(mfa: MFABackend, period: object, message: str) -> None:
+    with pytest.raises(InvalidRequest, match=re.escape(message)):
+        mfa.mfa_create_method("totp", {"issuer": "A", "period": period})
+
+
+def test_okta_view_shows_what_was_given(mfa: MFABackend) -> None:
+    base = {"org_name": "o", "api_token": "t"}
+    views = [
+        mfa.mfa_create_method("okta", {**base, **extra}).view()
+        for extra in ({}, {"production": False}, {"base_url": "example.com"})
+    ]
+    assert (views[0]["base_url"], "production" in views[0]) == ("okta.com", False)
+    assert (views[1]["production"], "base_url" in views[1]) == (False, False)
+    assert (views[2]["base_url"], "production" in views[2]) == ("example.com", False)
 
 
 @pytest.mark.parametrize(
@@ -138,6 +167,8 @@ def test_login_enforcement(store: Store, mfa: MFABackend) -> None:
         ({"mfa_method_ids": ["nope"]}, "method ids doesn't exist"),
         ({"auth_method_accessors": ["nope"]}, "accessors provided is invalid"),
         ({"auth_method_types": ["nosuch"]}, "types provided is invalid"),
+        # A known type counts only once a mount of it is enabled.
+        ({"auth_method_types": ["ldap"]}, "types provided is invalid"),
         ({"identity_entity_ids": ["nope"]}, "entity ids doesn't exist"),
         ({"identity_group_ids": ["nope"]}, "group ids doesn't exist"),
     ]
@@ -179,6 +210,7 @@ def test_snapshot_restore(store: Store) -> None:
     entity, _ = store.entities.entity_create(name="alice")
     method = store.mfa.mfa_create_method("totp", {"issuer": "a"})
     store.mfa.mfa_admin_generate_totp_secret(method.id, entity.id)
+    store.mounts.sys_auth_enable("userpass", "userpass")
     store.mfa.mfa_write_login_enforcement(
         "e", mfa_method_ids=[method.id], auth_method_types=["userpass"]
     )
@@ -188,3 +220,16 @@ def test_snapshot_restore(store: Store) -> None:
     assert other.mfa.snapshot() == store.mfa.snapshot()
     store.reset()
     assert store.mfa.methods == {}
+
+
+def test_enforcement_group_ids_must_name_groups(store: Store, mfa: MFABackend) -> None:
+    method = mfa.mfa_create_method("totp", {"issuer": "a"})
+    group, _ = store.groups.group_create(name="devs")
+    with pytest.raises(InvalidRequest, match="group ids doesn't exist"):
+        mfa.mfa_write_login_enforcement(
+            "e", mfa_method_ids=[method.id], identity_group_ids=["nope"]
+        )
+    written = mfa.mfa_write_login_enforcement(
+        "e", mfa_method_ids=[method.id], identity_group_ids=[group.id]
+    )
+    assert written.identity_group_ids == [group.id]

@@ -10,6 +10,7 @@ import pyotp
 import pytest
 
 from mockserver.backends import Store
+from mockserver.backends.mfa import ServerError
 from mockserver.errors import InvalidRequest
 
 
@@ -96,3 +97,13 @@ def test_refusals(store: Store) -> None:
         InvalidRequest, match='generate not available for MFA type "okta"'
     ):
         generate(okta.id, entity.id)
+    destroy = store.mfa.mfa_admin_destroy_totp_secret
+    # Destroy checks the entity before the method, unlike generate.
+    with pytest.raises(InvalidRequest, match="missing entity ID"):
+        destroy(totp.id, "")
+    with pytest.raises(InvalidRequest, match="invalid entity ID"):
+        destroy("nope", "nope")
+    with pytest.raises(InvalidRequest, match='method ID "nope" does not exist'):
+        destroy("nope", entity.id)
+    with pytest.raises(ServerError, match="does not match TOTP type"):
+        destroy(okta.id, entity.id)

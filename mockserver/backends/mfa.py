@@ -36,7 +36,7 @@ import segno
 
 from mockserver.backends._base import Randomness
 from mockserver.backends.entities import EntityBackend
-from mockserver.backends.mounts import AUTH_TYPES, MountBackend
+from mockserver.backends.mounts import MountBackend
 from mockserver.errors import (
     InvalidRequest,
     NotFound,
@@ -44,6 +44,7 @@ from mockserver.errors import (
     UnsupportedPath,
     multierror,
 )
+from mockserver.wire.fields import parse_duration
 
 METHOD_TYPES = ("totp", "okta", "duo", "pingid")
 TOTP_ALGORITHMS = ("SHA1", "SHA256", "SHA512")
@@ -87,8 +88,13 @@ class Method:
                 }
             )
         elif self.type == "okta":
+            # The real server shows the base URL it was given; without one, the
+            # production flag if it was given; else the default base URL.
+            if c.get("base_url") or c.get("production") is None:
+                shown["base_url"] = c.get("base_url") or "okta.com"
+            else:
+                shown["production"] = c["production"]
             shown.update(
-                base_url=c["base_url"],
                 mount_accessor="",
                 org_name=c["org_name"],
                 username_format=c["username_format"],
@@ -149,6 +155,22 @@ def _int(config: dict[str, Any], name: str, default: int) -> int:
     return default if value in (None, "", 0) else int(value)
 
 
+def _duration_seconds(name: str, value: object) -> int | None:
+    """Seconds in a duration field (``30``, ``"30"``, ``"1m"``), worded as the
+    real server words a refusal."""
+    if value is None or value == "":
+        return None
+    prefix = f'Field validation failed: error converting input for field "{name}": '
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise InvalidRequest(prefix + f'time: missing unit in duration "{value}"')
+    seconds = value if isinstance(value, int) else parse_duration(value.strip())
+    if seconds is None:
+        raise InvalidRequest(prefix + f'time: invalid duration "{value}"')
+    if seconds < 0:
+        raise InvalidRequest(prefix + f"cannot provide negative value '{value}'")
+    return seconds
+
+
 def _totp_config(body: dict[str, Any]) -> dict[str, Any]:
     issuer = body.get("issuer") or ""
     if not issuer:
@@ -159,7 +181,8 @@ def _totp_config(body: dict[str, Any]) -> dict[str, Any]:
     digits = _int(body, "digits", 6)
     if digits not in (6, 8):
         raise InvalidRequest("digits can only be 6 or 8")
-    if body.get("period") is not None and int(body["period"]) <= 0:
+    period = _duration_seconds("period", body.get("period"))
+    if period is not None and period <= 0:
         raise InvalidRequest("period must be greater than zero")
     if body.get("key_size") is not None and int(body["key_size"]) <= 0:
         raise InvalidRequest("key_size must be greater than zero")
@@ -173,7 +196,7 @@ def _totp_config(body: dict[str, Any]) -> dict[str, Any]:
         "issuer": issuer,
         "algorithm": algorithm,
         "digits": digits,
-        "period": _int(body, "period", 30),
+        "period": period or 30,
         "key_size": _int(body, "key_size", 20),
         "qr_size": _int(body, "qr_size", 200),
         "skew": skew,
@@ -186,14 +209,12 @@ def _okta_config(body: dict[str, Any]) -> dict[str, Any]:
         raise InvalidRequest("org_name must be set")
     if not body.get("api_token"):
         raise InvalidRequest("api_token must be set")
-    base_url = body.get("base_url") or ""
-    if not base_url:
-        production = body.get("production")
-        base_url = "oktapreview.com" if production is False else "okta.com"
+    production = body.get("production")
     return {
         "org_name": body["org_name"],
         "api_token": body["api_token"],
-        "base_url": base_url,
+        "base_url": body.get("base_url") or "",
+        "production": None if production is None else bool(production),
         "username_format": body.get("username_format") or "",
         "primary_email": bool(body.get("primary_email", False)),
     }
@@ -350,7 +371,8 @@ class MFABackend:
         if method is None:
             return
         method.type = type_
-        method.name = body.get("method_name") or ""
+        # An empty or absent name keeps the current one; the rest is replaced.
+        method.name = body.get("method_name") or method.name
         method.config = config
 
     def mfa_read_method(self, type_: str | None, method_id: str) -> Method:
@@ -402,11 +424,12 @@ class MFABackend:
 
     # -- TOTP secrets ---------------------------------------------------------
 
-    def _totp_target(self, method_id: str | None, entity_id: str | None) -> Method:
-        if not entity_id:
-            raise InvalidRequest("missing entityID")
+    def _generate_target(self, method_id: str | None, entity_id: str | None) -> Method:
+        # The real server checks generate requests in this order.
         if not method_id:
             raise InvalidRequest("missing method ID")
+        if not entity_id:
+            raise InvalidRequest("missing entityID")
         method = self.methods.get(method_id)
         if method is None:
             raise InvalidRequest(
@@ -414,16 +437,16 @@ class MFABackend:
             )
         if entity_id not in self._entities.entities:
             raise InvalidRequest("invalid entity ID")
+        if method.type != "totp":
+            raise InvalidRequest(f'generate not available for MFA type "{method.type}"')
         return method
 
     def mfa_admin_generate_totp_secret(
         self, method_id: str | None, entity_id: str | None
     ) -> TOTPSecret | None:
         """A new secret for the entity, or None (with a warning) if it has one."""
-        method = self._totp_target(method_id, entity_id)
+        method = self._generate_target(method_id, entity_id)
         assert entity_id is not None
-        if method.type != "totp":
-            raise InvalidRequest(f'generate not available for MFA type "{method.type}"')
         if (method.id, entity_id) in self.secrets:
             return None
         raw = secrets.token_bytes(int(method.config["key_size"]))
@@ -443,9 +466,25 @@ class MFABackend:
     def mfa_admin_destroy_totp_secret(
         self, method_id: str | None, entity_id: str | None
     ) -> None:
-        """Forget the entity's secret for the method, if it has one."""
-        method = self._totp_target(method_id, entity_id)
-        self.secrets.pop((method.id, str(entity_id)), None)
+        """Forget the entity's secret for the method, if it has one.
+
+        Checked in the real server's order, which differs from generate's: the
+        entity before the method, and a method of another type is a 500.
+        """
+        if not method_id:
+            raise InvalidRequest("missing method ID")
+        if not entity_id:
+            raise InvalidRequest("missing entity ID")
+        if entity_id not in self._entities.entities:
+            raise InvalidRequest("invalid entity ID")
+        method = self.methods.get(method_id)
+        if method is None:
+            raise InvalidRequest(
+                f'configuration for method ID "{method_id}" does not exist'
+            )
+        if method.type != "totp":
+            raise ServerError(multierror(["method ID does not match TOTP type"]))
+        self.secrets.pop((method.id, entity_id), None)
 
     def repeat_warning(self, method_id: str) -> str:
         """The warning of a generate for an entity that already has a secret."""
@@ -487,7 +526,9 @@ class MFABackend:
             raise InvalidRequest("one of the provided method ids doesn't exist")
         if any(self._mounts.by_accessor(a) is None for a in accessors):
             raise InvalidRequest("one of the auth method accessors provided is invalid")
-        if any(t not in AUTH_TYPES | {"token"} for t in types):
+        # Only types of enabled auth mounts count (token's always exists).
+        mounted = {m.type for m in self._mounts.sys_auth_list()}
+        if any(t not in mounted for t in types):
             raise InvalidRequest("one of the auth method types provided is invalid")
         if any(e not in self._entities.entities for e in entities):
             raise InvalidRequest("one of the provided entity ids doesn't exist")
