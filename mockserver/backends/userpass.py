@@ -5,8 +5,11 @@ disabled and enabled again starts empty). Usernames are stored in lower case, as
 on the real server. Passwords are kept as salted SHA-256 digests and compared in
 constant time; they never appear in a snapshot in clear.
 
-Not modelled: ``password_hash`` (bcrypt input), CIDR bindings and the
-token's use count (both stored and shown, not enforced).
+Deliberate differences from OpenBao 2.7: a login without a password and a
+password change for an unknown user answer ``400`` with the real server's
+wording, where it answers ``500``. Not modelled: ``password_hash`` (bcrypt
+input), CIDR bindings and the token's use count (both stored and shown, not
+enforced).
 """
 
 from __future__ import annotations
