@@ -181,15 +181,21 @@ def test_add_refuses_a_bad_rule() -> None:
 
 
 @pytest.fixture(scope="module")
-def mock() -> Iterator[MockServer]:
-    with MockServer(ServerConfig(port=0, seed=3, document=vault_subset())) as server:
-        yield server
+def server() -> Iterator[MockServer]:
+    with MockServer(ServerConfig(port=0, seed=3, document=vault_subset())) as mock:
+        yield mock
+
+
+@pytest.fixture
+def mock(server: MockServer) -> MockServer:
+    """The module's mock, without the faults and journal of earlier tests."""
+    server.app.faults.clear()
+    server.app.journal.clear()
+    return server
 
 
 @pytest.fixture
 def vault(mock: MockServer) -> hvac.Client:
-    mock.app.faults.clear()
-    mock.app.journal.clear()
     return hvac.Client(url=mock.url, token=mock.root_token)
 
 
@@ -247,7 +253,6 @@ def test_the_journal_keeps_the_body_of_a_faulted_request(
 
 
 def test_a_fault_answers_before_the_token_check(mock: MockServer) -> None:
-    mock.app.faults.clear()
     mock.app.faults.add(status=502, times=1)
     answer = httpx.get(f"{mock.url}/v1/identity/entity/id/x")
     assert answer.status_code == 502
