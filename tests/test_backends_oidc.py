@@ -58,6 +58,14 @@ def test_key_validation(oidc: OIDCBackend) -> None:
         oidc.oidc_write_key("k", rotation_period="10s")
     with pytest.raises(InvalidRequest, match="10x rotation_period"):
         oidc.oidc_write_key("k", verification_ttl="100d")
+    with pytest.raises(
+        InvalidRequest,
+        match=r'^error converting input for field "rotation_period": '
+        r'time: invalid duration "abc"$',
+    ):
+        oidc.oidc_write_key("k", rotation_period="abc")
+    with pytest.raises(InvalidRequest, match="cannot provide negative value '-5'"):
+        oidc.oidc_write_key("k", verification_ttl=-5)
     key = oidc.oidc_write_key(
         "k", algorithm="ES256", rotation_period="1h", verification_ttl="2h"
     )

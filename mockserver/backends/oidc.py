@@ -65,15 +65,20 @@ Clock = Callable[[], float]
 GroupNames = Callable[[list[str]], list[str]]
 
 
-def duration(value: int | str | None, default: int) -> int:
-    """Seconds in ``value`` (``90``, ``"90"``, ``"1h30m"``), or ``default``."""
+def duration(value: int | str | None, default: int, field: str = "") -> int:
+    """Seconds in ``value`` (``90``, ``"90"``, ``"1h30m"``), or ``default``.
+
+    A refusal is worded as the real server's field decoder words it, naming
+    ``field``.
+    """
     if value is None or value == "":
         return default
-    if isinstance(value, int):
-        return value
-    seconds = parse_duration(str(value))
+    prefix = f'error converting input for field "{field}": '
+    seconds = value if isinstance(value, int) else parse_duration(str(value).strip())
     if seconds is None:
-        raise InvalidRequest(f"invalid duration {value!r}")
+        raise InvalidRequest(prefix + f'time: invalid duration "{value}"')
+    if seconds < 0:
+        raise InvalidRequest(prefix + f"cannot provide negative value '{value}'")
     return seconds
 
 
@@ -363,8 +368,8 @@ class OIDCBackend:
         algorithm = algorithm or key.algorithm
         if algorithm not in ALGORITHMS:
             raise InvalidRequest(f'unknown signing algorithm "{algorithm}"')
-        period = duration(rotation_period, key.rotation_period)
-        ttl = duration(verification_ttl, key.verification_ttl)
+        period = duration(rotation_period, key.rotation_period, "rotation_period")
+        ttl = duration(verification_ttl, key.verification_ttl, "verification_ttl")
         if period < 60:
             raise InvalidRequest("rotation_period must be at least one minute")
         if ttl > 10 * period:
@@ -428,7 +433,7 @@ class OIDCBackend:
         key = self.keys.get(name)
         if key is None:
             raise InvalidRequest(f'no named key found at "{name}"')
-        ttl = duration(verification_ttl, key.verification_ttl)
+        ttl = duration(verification_ttl, key.verification_ttl, "verification_ttl")
         if key.current is None:
             self.ensure_pairs(key)
         self._rotate(key, ttl)
@@ -502,7 +507,7 @@ class OIDCBackend:
             else (existing.template if existing else "")
         )
         check_template(text)
-        lifetime = duration(ttl, existing.ttl if existing else DAY)
+        lifetime = duration(ttl, existing.ttl if existing else DAY, "ttl")
         if lifetime > named.verification_ttl:
             raise InvalidRequest(
                 "a role's token ttl cannot be longer than the verification_ttl "

@@ -345,7 +345,9 @@ class ProviderBackend:
         for assignment in chosen or []:
             if assignment not in self.assignments:
                 raise InvalidRequest(f'assignment "{assignment}" does not exist')
-        id_ttl = duration(id_token_ttl, existing.id_token_ttl if existing else DAY)
+        id_ttl = duration(
+            id_token_ttl, existing.id_token_ttl if existing else DAY, "id_token_ttl"
+        )
         if id_ttl > named.verification_ttl:
             raise InvalidRequest(
                 "a client's id_token_ttl cannot be greater than the "
@@ -361,7 +363,9 @@ class ProviderBackend:
         )
         client.key = key_name
         client.id_token_ttl = id_ttl
-        client.access_token_ttl = duration(access_token_ttl, client.access_token_ttl)
+        client.access_token_ttl = duration(
+            access_token_ttl, client.access_token_ttl, "access_token_ttl"
+        )
         if redirect_uris is not None:
             client.redirect_uris = list(redirect_uris)
         if chosen is not None:
