@@ -9,6 +9,7 @@ from typing import Any
 from starlette.responses import Response
 
 from mockserver.backends.mfa import LoginEnforcement, Method, MFABackend, TOTPSecret
+from mockserver.errors import InvalidRequest
 from mockserver.handlers._envelope import envelope, listing, no_content
 from mockserver.wire.context import current
 
@@ -42,8 +43,20 @@ def _delete(type_: str, method_id: str) -> Response:
     return no_content()
 
 
-def _list(type_: str | None) -> Response:
-    return _methods(_backend().mfa_list_methods(type_))
+_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
+_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+
+
+def _list(type_: str | None, query: dict[str, Any]) -> Response:
+    # The real server serves a plain read of a method list path as a read of
+    # the method with an empty id; a flag that is not a boolean is refused
+    # with no message.
+    flag = str(query.get("list", ""))
+    if flag in _TRUE:
+        return _methods(_backend().mfa_list_methods(type_))
+    if flag in _FALSE or flag == "":
+        raise InvalidRequest("missing method ID")
+    raise InvalidRequest()
 
 
 # -- every type -----------------------------------------------------------------
@@ -54,9 +67,9 @@ async def mfa_read_method_configuration(method_id: str) -> Response:
     return _read(None, method_id)
 
 
-async def mfa_list_methods() -> Response:
+async def mfa_list_methods(**query: Any) -> Response:
     """``LIST /identity/mfa/method``: methods of every type."""
-    return _list(None)
+    return _list(None, query)
 
 
 # -- totp -----------------------------------------------------------------------
@@ -82,9 +95,9 @@ async def mfa_delete_totp_method(method_id: str) -> Response:
     return _delete("totp", method_id)
 
 
-async def mfa_list_totp_methods() -> Response:
+async def mfa_list_totp_methods(**query: Any) -> Response:
     """``LIST /identity/mfa/method/totp``."""
-    return _list("totp")
+    return _list("totp", query)
 
 
 # -- okta -----------------------------------------------------------------------
@@ -110,9 +123,9 @@ async def mfa_delete_okta_method(method_id: str) -> Response:
     return _delete("okta", method_id)
 
 
-async def mfa_list_okta_methods() -> Response:
+async def mfa_list_okta_methods(**query: Any) -> Response:
     """``LIST /identity/mfa/method/okta``."""
-    return _list("okta")
+    return _list("okta", query)
 
 
 # -- duo ------------------------------------------------------------------------
@@ -138,9 +151,9 @@ async def mfa_delete_duo_method(method_id: str) -> Response:
     return _delete("duo", method_id)
 
 
-async def mfa_list_duo_methods() -> Response:
+async def mfa_list_duo_methods(**query: Any) -> Response:
     """``LIST /identity/mfa/method/duo``."""
-    return _list("duo")
+    return _list("duo", query)
 
 
 # -- pingid ---------------------------------------------------------------------
@@ -166,9 +179,9 @@ async def mfa_delete_pingid_method(method_id: str) -> Response:
     return _delete("pingid", method_id)
 
 
-async def mfa_list_ping_id_methods() -> Response:
+async def mfa_list_ping_id_methods(**query: Any) -> Response:
     """``LIST /identity/mfa/method/pingid``."""
-    return _list("pingid")
+    return _list("pingid", query)
 
 
 # -- TOTP secrets ---------------------------------------------------------------
