@@ -23,7 +23,6 @@ namespaces, and ``max_validation_attempts`` counting.
 from __future__ import annotations
 
 import base64
-import binascii
 import io
 import re
 import secrets
@@ -240,7 +239,9 @@ def _pingid_config(body: dict[str, Any]) -> dict[str, Any]:
         raise InvalidRequest("settings_file_base64 is empty")
     try:
         text = base64.b64decode(encoded, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:
+        # binascii.Error and UnicodeDecodeError are ValueErrors, and so is the
+        # error b64decode raises for text that is not ASCII at all.
         position = next(
             (i for i, ch in enumerate(encoded) if not re.match(r"[A-Za-z0-9+/=]", ch)),
             0,
