@@ -29,7 +29,8 @@ def test_create_then_same_name_updates(store: Store) -> None:
 def test_create_without_name_generates_one(store: Store) -> None:
     entity, _ = store.entities.entity_create()
     assert entity.name.startswith("entity_")
-    assert len(entity.name) == len("entity_") + 8
+    assert entity.name.endswith(".root")
+    assert len(entity.name) == len("entity_.root") + 8
 
 
 def test_update_by_unknown_id_is_invalid(store: Store) -> None:

@@ -80,16 +80,39 @@ def test_weak_decoding_refuses(
     assert refused.value.field == "policies"
 
 
-def test_decode_body_drops_unknown_fields_and_nulls() -> None:
+def test_decode_body_drops_unknown_fields() -> None:
     schema = {"type": "object", "properties": {"name": STRING, "policies": STRINGS}}
     decoded, unknown = decode_body(
-        {"name": 7, "policies": "a,b", "zeta": 1, "alpha": 2, "name2": None}, schema
+        {"name": 7, "policies": "a,b", "zeta": 1, "alpha": None}, schema
     )
     assert decoded == {"name": "7", "policies": ["a", "b"]}
     assert unknown == ["alpha", "zeta"]
     assert unrecognised_warning(unknown) == (
         "Endpoint ignored these unrecognized parameters: [alpha zeta]"
     )
+
+
+def test_a_null_is_the_empty_value_of_its_type() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"name": STRING, "policies": STRINGS, "metadata": KV, "on": BOOL},
+    }
+    decoded, _ = decode_body(
+        {"name": None, "policies": None, "metadata": None, "on": None}, schema
+    )
+    assert decoded == {"name": "", "policies": [], "metadata": {}, "on": False}
+
+
+def test_list_item_errors_are_counted() -> None:
+    with pytest.raises(FieldError) as refused:
+        decode_field("policies", ["a", {"b": 1}, [2]], STRINGS)
+    assert ": 2 error(s) decoding:\n\n* '[1]' expected type 'string'" in str(
+        refused.value
+    )
+
+
+def test_a_key_pair_string_is_one_pair() -> None:
+    assert decode_field("m", "a=b,c=d", KV) == {"a": "b,c=d"}
 
 
 def test_decode_body_keeps_everything_for_an_open_schema() -> None:

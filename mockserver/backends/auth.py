@@ -314,7 +314,9 @@ class AuthBackend:
         display: str,
         path: str,
     ) -> Token:
-        entity_id = self._entity_for(mount, alias_name)
+        # An approle login's alias carries the login metadata; userpass's none.
+        alias_meta = meta if mount.type == "approle" else None
+        entity_id = self._entity_for(mount, alias_name, alias_meta)
         if self._entities.entities[entity_id].disabled:
             raise PermissionDenied()
         policies = sorted(set(settings.token_policies))
@@ -341,14 +343,13 @@ class AuthBackend:
     def _token_mount(self) -> Mount:
         return self._mounts.mounts["token/"]
 
-    def _entity_for(self, mount: Mount, alias_name: str) -> str:
+    def _entity_for(
+        self, mount: Mount, alias_name: str, metadata: dict[str, str] | None = None
+    ) -> str:
         """The entity owning (mount, alias name); a new one if nobody does."""
-        alias = self._entities.alias_by_mount_and_name(mount.accessor, alias_name)
-        if alias is None:
-            alias, _ = self._entities.entity_create_alias(
-                name=alias_name, mount_accessor=mount.accessor
-            )
-        return alias.canonical_id
+        return self._entities.login_alias(
+            mount.accessor, alias_name, metadata
+        ).canonical_id
 
 
 def _go_list(values: list[str]) -> str:

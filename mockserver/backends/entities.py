@@ -49,8 +49,10 @@ class Alias:
     name: str
     creation_time: str
     last_update_time: str
-    custom_metadata: dict[str, str] = field(default_factory=dict)
+    custom_metadata: dict[str, str] | None = None
     merged_from_canonical_ids: list[str] | None = None
+    metadata: dict[str, str] | None = None
+    """Set by the auth method at login (approle puts the role name here)."""
 
 
 GroupLookup = Callable[[str], tuple[list[str], list[str]]]
@@ -211,10 +213,10 @@ class EntityBackend:
         return [self.entities[k] for k in sorted(self.entities)]
 
     def entity_list_by_name(self) -> list[str]:
-        """Every entity name, sorted; an empty store is :class:`NotFound`."""
+        """Every entity name, in id order as on the real server; none is :class:`NotFound`."""
         if not self.entities:
             raise NotFound()
-        return sorted(e.name for e in self.entities.values())
+        return [self.entities[k].name for k in sorted(self.entities)]
 
     def entity_merge(
         self,
@@ -338,8 +340,7 @@ class EntityBackend:
             moved = bool(canonical_id) and canonical_id != alias.canonical_id
             if canonical_id and moved:
                 self._move_alias(alias, canonical_id)
-            if custom_metadata is not None:
-                alias.custom_metadata = dict(custom_metadata)
+            alias.custom_metadata = dict(custom_metadata or {})
             alias.last_update_time = self._random.timestamp()
             return alias, moved
         if canonical_id:
@@ -357,10 +358,23 @@ class EntityBackend:
             name=name,
             creation_time=now,
             last_update_time=now,
-            custom_metadata=dict(custom_metadata or {}),
+            custom_metadata=dict(custom_metadata)
+            if custom_metadata is not None
+            else None,
         )
         self._index_alias(alias)
         return alias, True
+
+    def login_alias(
+        self, mount_accessor: str, name: str, metadata: dict[str, str] | None = None
+    ) -> Alias:
+        """The alias a login maps to, made (with a new entity) on first login."""
+        alias = self.alias_by_mount_and_name(mount_accessor, name)
+        if alias is not None:
+            return alias
+        alias, _ = self.entity_create_alias(name=name, mount_accessor=mount_accessor)
+        alias.metadata = dict(metadata) if metadata else None
+        return alias
 
     def entity_update_alias_by_id(
         self,
@@ -450,7 +464,7 @@ class EntityBackend:
             "creation_time": entity.creation_time,
             "direct_group_ids": direct,
             "disabled": entity.disabled,
-            "group_ids": sorted({*direct, *inherited}),
+            "group_ids": [*direct, *(g for g in inherited if g not in direct)],
             "id": entity.id,
             "inherited_group_ids": inherited,
             "last_update_time": entity.last_update_time,
@@ -496,10 +510,14 @@ class EntityBackend:
     def _alias_base(self, alias: Alias) -> dict[str, Any]:
         view: dict[str, Any] = {
             "canonical_id": alias.canonical_id,
-            "custom_metadata": dict(alias.custom_metadata),
+            "custom_metadata": (
+                dict(alias.custom_metadata)
+                if alias.custom_metadata is not None
+                else None
+            ),
             "id": alias.id,
             "local": False,
-            "metadata": None,
+            "metadata": dict(alias.metadata) if alias.metadata is not None else None,
             "mount_accessor": alias.mount_accessor,
             "name": alias.name,
         }
@@ -527,7 +545,7 @@ class EntityBackend:
     ) -> Entity:
         entity_id = self._random.uuid()
         if not name:
-            name = f"entity_{self._random.hex(8)}"
+            name = f"entity_{self._random.hex(8)}.root"
         now = self._random.timestamp()
         entity = Entity(
             id=entity_id,
@@ -606,4 +624,5 @@ _SHORT_ALIAS = ("id", "mount_accessor", "mount_path", "mount_type", "name")
 
 
 def _unique(values: list[str]) -> list[str]:
-    return list(dict.fromkeys(v for v in values if v))
+    """Policies as the real server keeps them: without blanks and repeats, sorted."""
+    return sorted({v for v in values if v})

@@ -138,25 +138,31 @@ def parse_duration(text: str) -> int | None:
 def _to_string_list(value: Any) -> list[str]:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
-    if isinstance(value, list):
-        return [_to_string(item, f"[{i}]") for i, item in enumerate(value)]
-    if isinstance(value, dict):
-        return [_to_string(value, "[0]")]
-    return [_to_string(value)]
+    items = value if isinstance(value, list) else [value]
+    problems = []
+    strings = []
+    for index, item in enumerate(items):
+        try:
+            strings.append(_to_string(item, f"[{index}]"))
+        except ValueError as exc:
+            problems.append(str(exc))
+    if problems:
+        listed = "".join(f"\n* {p}" for p in problems)
+        raise ValueError(f"{len(problems)} error(s) decoding:\n{listed}")
+    return strings
 
 
 def _to_kvpairs(value: Any, field: str) -> dict[str, str]:
     if isinstance(value, dict):
         return {str(k): _to_string(v, f"[{k}]") for k, v in value.items()}
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list):
-        items = [value]
+    # A string is one pair, split at its first "=" ("a=b,c" is {"a": "b,c"}).
+    items = value if isinstance(value, list) else [value]
     pairs: dict[str, str] = {}
     for index, item in enumerate(items):
         key, sep, val = (item if isinstance(item, str) else "").partition("=")
         if not sep:
             raise ValueError(f'invalid key pair at index {index} in field "{field}"')
-        pairs[key.strip()] = val.strip()
+        pairs[key] = val
     return pairs
 
 
@@ -199,13 +205,24 @@ def decode_field(name: str, value: Any, schema: dict[str, Any]) -> Any:
     return value
 
 
+_EMPTY: dict[Any, Any] = {
+    "string": str,
+    "boolean": bool,
+    "integer": int,
+    "number": float,
+    "array": list,
+    "object": dict,
+}
+
+
 def decode_body(
     body: dict[str, Any], schema: dict[str, Any]
 ) -> tuple[dict[str, Any], list[str]]:
     """Decode every field of ``body`` against an object ``schema``.
 
     Returns the decoded known fields and the names of the unknown ones (which the
-    real server ignores with a warning). ``null`` values count as absent.
+    real server ignores with a warning). A ``null`` is a given, empty value, as
+    on the real server: ``"policies": null`` clears the policies.
     """
     properties: dict[str, Any] = schema.get("properties") or {}
     open_schema = (
@@ -214,9 +231,10 @@ def decode_body(
     decoded: dict[str, Any] = {}
     unknown: list[str] = []
     for name, value in body.items():
-        if value is None:
-            continue
         field_schema = properties.get(name)
+        if value is None and field_schema is not None:
+            decoded[name] = _EMPTY.get(field_schema.get("type"), lambda: None)()
+            continue
         if field_schema is None:
             if open_schema:
                 decoded[name] = value
