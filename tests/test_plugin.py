@@ -298,12 +298,18 @@ def test_500_ignored_by_the_test(vaultmock, monkeypatch):
     monkeypatch.setattr(vaultmock.store.entities, "entity_create", explode)
     assert vaultmock.client().post("/v1/identity/entity", json={"name": "a"}).status_code == 500
 
+def test_outside_the_handlers(vaultmock, vaultmock_client, monkeypatch):
+    def broken_lookup(presented):
+        raise LookupError("the token table is gone")
+    monkeypatch.setattr(vaultmock.store.tokens, "authenticate", broken_lookup)
+    vaultmock_client.secrets.identity.list_entities()
+
 def test_next_test_is_clean(vaultmock_client):
     vaultmock_client.secrets.identity.create_or_update_entity(name="ann")
 """
     )
     result = strict.runpytest("--vaultmock-mode", mode)
-    result.assert_outcomes(passed=1, failed=2)
+    result.assert_outcomes(passed=1, failed=3)
     result.stdout.fnmatch_lines(
         [
             "*def explode(**fields):",
@@ -318,6 +324,11 @@ def test_next_test_is_clean(vaultmock_client):
             "E   vaultmock_pytest.errors.MockServerError: the mock raised "
             "ZeroDivisionError('the backend divided by zero') while serving this "
             "test's request. This is a bug in vaultmock*",
+            "*_ test_outside_the_handlers _*",
+            "E       LookupError: the token table is gone",
+            "E   vaultmock_pytest.errors.MockServerError: the mock raised "
+            "LookupError('the token table is gone') while serving this test's "
+            "request; the client saw*",
         ]
     )
 
