@@ -631,8 +631,8 @@ class OIDCBackend:
             a.mount_accessor: {
                 "id": a.id,
                 "name": a.name,
-                "metadata": dict(a.custom_metadata),
-                "custom_metadata": dict(a.custom_metadata),
+                "metadata": dict(a.metadata or {}),
+                "custom_metadata": dict(a.custom_metadata or {}),
             }
             for a in self._entities.aliases.values()
             if a.canonical_id == entity_id
