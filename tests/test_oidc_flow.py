@@ -283,3 +283,26 @@ def test_assignment_by_group(store: Store, entity_id: str) -> None:
         _authorize(provider, entity_id, client_id)
     store.groups.group_create(id=group.id, member_entity_ids=[entity_id])
     assert _authorize(provider, entity_id, client_id)["state"] == "st"
+
+
+def test_access_tokens_and_auth_time(store: Store, entity_id: str) -> None:
+    provider = store.oidc_provider
+    client_id, secret = _setup(provider)
+    code = _authorize(provider, entity_id, client_id, max_age="600")["code"]
+    params = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+    }
+    tokens = provider.token("p1", params, (client_id, secret), BASE)
+    keys = JsonWebKey.import_key_set({"keys": provider.public_keys("p1")})
+    claims = jwt.decode(tokens["id_token"], keys)
+    # A request with max_age gets the time of the authentication.
+    assert claims["auth_time"] <= claims["iat"]
+    access = tokens["access_token"]
+    # Good for userinfo only: the access token is not a Vault token.
+    assert store.tokens.authenticate(access) is None
+    assert provider.userinfo("p1", access)["sub"] == entity_id
+    store.oidc.clock = lambda: claims["iat"] + 86400 + 1.0
+    with pytest.raises(OAuthError, match="permission denied"):
+        provider.userinfo("p1", access)

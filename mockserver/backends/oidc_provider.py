@@ -9,8 +9,9 @@ As on the real server:
   starting ``hvo_secret_``;
 * a code is used once, for five minutes, by the client and redirect URI it was
   issued for; PKCE ``plain`` and ``S256`` are checked;
-* the access token is a token of the mock itself, tied to the entity, and
-  ``userinfo`` answers the claims the granted scopes' templates give.
+* the access token is good for ``userinfo`` only (no other endpoint takes it),
+  which answers the claims the granted scopes' templates give;
+* a request with ``max_age`` gets an ``auth_time`` claim in its ID token.
 
 Errors of the flow are OAuth 2.0 errors (:class:`OAuthError`), not Vault errors.
 Not modelled: ``max_age`` re-authentication (a positive ``max_age`` is accepted
@@ -22,7 +23,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -36,7 +36,7 @@ from mockserver.backends.oidc import (
     duration,
     sign,
 )
-from mockserver.backends.tokens import Token, TokenBackend
+from mockserver.backends.tokens import TokenBackend
 from mockserver.errors import InvalidRequest, NotFound
 
 CODE_TTL = 300
@@ -142,6 +142,7 @@ class Grant:
     code_challenge_method: str
     auth_time: int
     expires_at: float
+    max_age: int | None = None
 
 
 @dataclass(slots=True)
@@ -152,6 +153,7 @@ class AccessGrant:
     client_id: str
     entity_id: str
     scopes: list[str]
+    expires_at: float = 0.0
 
 
 def _half_hash(value: str) -> str:
@@ -187,9 +189,11 @@ class ProviderBackend:
     def __init__(
         self, oidc: OIDCBackend, entities: EntityBackend, tokens: TokenBackend
     ) -> None:
+        # ``tokens`` goes unused: the flow's access tokens are not Vault tokens
+        # (see :meth:`token`); the parameter stays for the store's wiring.
+        del tokens
         self._oidc = oidc
         self._entities = entities
-        self._tokens = tokens
         self._random = oidc._random
         self.groups_of: Callable[[str], list[str]] = self._groups
         oidc.key_users = self._clients_of_key
@@ -569,6 +573,7 @@ class ProviderBackend:
             code_challenge_method=method if challenge else "",
             auth_time=int(self._oidc.clock()),
             expires_at=self._oidc.clock() + CODE_TTL,
+            max_age=max_age,
         )
         return {"code": code, "state": state}
 
@@ -653,17 +658,16 @@ class ProviderBackend:
         key = self._oidc.keys[client.key]
         self._oidc.ensure_pairs(key)
         assert key.current is not None
+        # The access token is good for userinfo only: it is not a Vault token,
+        # and the real server refuses it on every other endpoint.
         access_token = "b." + self._random.hex(64)
-        self._tokens.tokens[access_token] = Token(
-            id=access_token,
-            accessor=self._random.hex(24),
-            display_name="oidc",
-            entity_id=grant.entity_id,
-            ttl=client.access_token_ttl,
-            expires_at=time.time() + client.access_token_ttl,
-        )
+        self.access = {t: a for t, a in self.access.items() if a.expires_at > now}
         self.access[access_token] = AccessGrant(
-            name, client_id, grant.entity_id, list(grant.scopes)
+            name,
+            client_id,
+            grant.entity_id,
+            list(grant.scopes),
+            expires_at=now + client.access_token_ttl,
         )
         issued = int(now)
         claims = self.scope_claims(grant.scopes, grant.entity_id, issued)
@@ -681,6 +685,9 @@ class ProviderBackend:
         )
         if grant.nonce:
             claims["nonce"] = grant.nonce
+        if grant.max_age is not None:
+            # OIDC Core 3.1.2.1: a request with max_age gets the auth_time claim.
+            claims["auth_time"] = grant.auth_time
         return {
             "access_token": access_token,
             "expires_in": client.access_token_ttl,
@@ -691,8 +698,11 @@ class ProviderBackend:
     def userinfo(self, name: str, access_token: str | None) -> dict[str, Any]:
         """The claims the access token's scopes grant, with ``sub``."""
         grant = self.access.get(access_token or "")
-        live = self._tokens.authenticate(access_token)
-        if grant is None or live is None or grant.provider != name:
+        if (
+            grant is None
+            or grant.provider != name
+            or (grant.expires_at and grant.expires_at <= self._oidc.clock())
+        ):
             raise OAuthError("invalid_token", "permission denied", 401)
         if grant.entity_id not in self._entities.entities:
             raise OAuthError("invalid_token", "identity entity not found", 401)

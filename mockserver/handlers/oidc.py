@@ -324,7 +324,6 @@ async def oidc_read_provider_open_id_configuration(name: str) -> Response:
                 "client_secret_basic",
                 "client_secret_post",
             ],
-            "code_challenge_methods_supported": ["plain", "S256"],
         }
     )
 
