@@ -184,8 +184,9 @@ def test_login_enforcement(store: Store, mfa: MFABackend) -> None:
         "e", mfa_method_ids=[method.id], identity_entity_ids=[entity.id]
     )
     assert second.id == first.id
+    # An update keeps the targets it is not given.
     assert second.view() == {
-        "auth_method_accessors": [],
+        "auth_method_accessors": [accessor],
         "auth_method_types": [],
         "id": first.id,
         "identity_entity_ids": [entity.id],
@@ -195,6 +196,12 @@ def test_login_enforcement(store: Store, mfa: MFABackend) -> None:
         "namespace_id": "root",
         "namespace_path": "",
     }
+    third = mfa.mfa_write_login_enforcement(
+        "e", mfa_method_ids=[method.id], auth_method_accessors=[]
+    )
+    assert (third.auth_method_accessors, third.identity_entity_ids) == ([], [entity.id])
+    with pytest.raises(InvalidRequest, match="missing method ids"):
+        mfa.mfa_write_login_enforcement("e", identity_entity_ids=[entity.id])
     with pytest.raises(ServerError, match="still used by an enforcement"):
         mfa.mfa_delete_method("totp", method.id)
     assert [e.name for e in mfa.mfa_list_login_enforcements()] == ["e"]

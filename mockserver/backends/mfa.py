@@ -511,18 +511,42 @@ class MFABackend:
         identity_entity_ids: list[str] | None = None,
         identity_group_ids: list[str] | None = None,
     ) -> LoginEnforcement:
-        """Create or replace the enforcement ``name`` after checking references."""
-        if not mfa_method_ids:
+        """Create the enforcement ``name``, or update it, after checking references.
+
+        As on the real server, ``None`` means "not in the request": the method ids
+        must be given on every write, at least one kind of target must be given
+        (an empty list counts), and an update keeps the targets it is not given.
+        """
+        if mfa_method_ids is None:
             raise InvalidRequest("missing method ids")
-        accessors = list(auth_method_accessors or [])
-        types = list(auth_method_types or [])
-        entities = list(identity_entity_ids or [])
-        groups = list(identity_group_ids or [])
-        if not (accessors or types or entities or groups):
+        given = (
+            auth_method_accessors,
+            auth_method_types,
+            identity_entity_ids,
+            identity_group_ids,
+        )
+        if all(targets is None for targets in given):
             raise InvalidRequest(
                 "One of auth_method_accessors, auth_method_types, "
                 "identity_group_ids, identity_entity_ids must be specified"
             )
+        existing = self.enforcements.get(name)
+
+        def merged(targets: list[str] | None, current: list[str]) -> list[str]:
+            return list(current if targets is None else targets)
+
+        accessors = merged(
+            auth_method_accessors, existing.auth_method_accessors if existing else []
+        )
+        types = merged(
+            auth_method_types, existing.auth_method_types if existing else []
+        )
+        entities = merged(
+            identity_entity_ids, existing.identity_entity_ids if existing else []
+        )
+        groups = merged(
+            identity_group_ids, existing.identity_group_ids if existing else []
+        )
         if any(m not in self.methods for m in mfa_method_ids):
             raise InvalidRequest("one of the provided method ids doesn't exist")
         if any(self._mounts.by_accessor(a) is None for a in accessors):
@@ -535,7 +559,6 @@ class MFABackend:
             raise InvalidRequest("one of the provided entity ids doesn't exist")
         if any(not self.group_exists(g) for g in groups):
             raise InvalidRequest("one of the provided group ids doesn't exist")
-        existing = self.enforcements.get(name)
         enforcement = LoginEnforcement(
             name=name,
             id=existing.id if existing else self._random.uuid(),
