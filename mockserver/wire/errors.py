@@ -18,6 +18,7 @@ from mockserver.errors import (
     UnsupportedPath,
     multierror,
 )
+from mockserver.wire.accesslog import redact_path
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,11 @@ def request_error(request: ConnexionRequest, exc: Exception) -> ConnexionRespons
     """A :class:`RequestError` raised by a backend or handler."""
     assert isinstance(exc, RequestError)
     logger.warning(
-        "%s %s: %s %s", request.method, request.url.path, exc.status, exc.errors
+        "%s %s: %s %s",
+        request.method,
+        redact_path(request.url.path),
+        exc.status,
+        exc.errors,
     )
     return _respond(exc.status, exc.body())
 
@@ -51,7 +56,9 @@ def problem(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     if status == 405:
         return _respond(405, UnsupportedOperation().body())
     detail = str(exc.detail or exc.title or "invalid request")
-    logger.warning("%s %s: %s %s", request.method, request.url.path, status, detail)
+    logger.warning(
+        "%s %s: %s %s", request.method, redact_path(request.url.path), status, detail
+    )
     return _respond(status, {"errors": [detail]})
 
 
@@ -72,7 +79,10 @@ def unexpected(
 
     def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         logger.error(
-            "%s %s: unexpected error", request.method, request.url.path, exc_info=exc
+            "%s %s: unexpected error",
+            request.method,
+            redact_path(request.url.path),
+            exc_info=exc,
         )
         if listener is not None:
             listener(exc)

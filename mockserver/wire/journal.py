@@ -97,15 +97,13 @@ class JournalMiddleware:
                 chunks.append(chunk)
             return message
 
-        async def recording_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
+        recorded = False
 
-        try:
-            await self.app(scope, recording_receive, recording_send)
-        finally:
+        def record() -> None:
+            nonlocal recorded
+            if recorded:
+                return
+            recorded = True
             self.journal.record(
                 JournalEntry(
                     time=time.time(),
@@ -118,3 +116,20 @@ class JournalMiddleware:
                     else None,
                 )
             )
+
+        async def recording_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and not message.get(
+                "more_body", False
+            ):
+                # Recorded before the client can see the answer, so a test that
+                # reads the journal right after a response finds its request.
+                record()
+            await send(message)
+
+        try:
+            await self.app(scope, recording_receive, recording_send)
+        finally:
+            record()

@@ -6,6 +6,7 @@
 * every request carries a token (``X-Vault-Token`` or ``Authorization: Bearer``),
   except the operations the document marks ``security: []``; a missing or
   unknown token is ``403 permission denied``;
+* the token's policies allow the request (:mod:`mockserver.wire.acl`);
 * every request gets a :class:`~mockserver.wire.context.RequestContext`.
 """
 
@@ -22,6 +23,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver.backends import Store
 from mockserver.errors import PermissionDenied, RequestError, UnsupportedOperation
+from mockserver.wire.accesslog import redact_path
+from mockserver.wire.acl import AccessControl
 from mockserver.wire.context import RequestContext, close_context, open_context
 
 logger = logging.getLogger(__name__)
@@ -132,6 +135,7 @@ class VaultWireMiddleware:
         self.app = app
         self.store = store
         self.routes = routes
+        self.access = AccessControl(store)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX + "/"):
@@ -162,10 +166,22 @@ class VaultWireMiddleware:
             context.token = self.store.tokens.authenticate(presented_token(scope))
             if context.token is None:
                 logger.warning(
-                    "%s %s: permission denied (no valid token)", method, path
+                    "%s %s: permission denied (no valid token)",
+                    method,
+                    redact_path(path),
                 )
                 await send_error(send, PermissionDenied())
                 return
+            verdict = await self.access.check(
+                scope,
+                receive,
+                context.token,
+                takes_form=self.routes.takes_form(method, path),
+            )
+            if verdict.error is not None:
+                await send_error(send, verdict.error)
+                return
+            receive = verdict.receive
         if (
             method == "GET"
             and parse_qs(scope.get("query_string", b"").decode("latin-1")).get("list")
