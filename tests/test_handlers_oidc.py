@@ -125,6 +125,10 @@ def introspect(target: Target, token: str, **extra: str) -> Any:
     return answer.json()
 
 
+def answer_of(response: httpx.Response) -> tuple[int, Any]:
+    return response.status_code, body(response)
+
+
 def header(token: str) -> dict[str, Any]:
     encoded = token.split(".")[0]
     return dict(
@@ -704,6 +708,15 @@ def test_flow_errors_are_oauth_errors(target: Target) -> None:
     assert exchange(code_verifier="x" * 43) == error(
         400, "invalid_request", "unexpected code_verifier for token exchange"
     )
+    # A body with no content type is read as JSON.
+    for raw in (b"", b'{"grant_type": "authorization_code"}'):
+        plain = anonymous.post("identity/oidc/provider/p1/token", content=raw)
+        assert answer_of(plain) == error(
+            400, "invalid_request", "client_id parameter is required"
+        )
+    broken = anonymous.post("identity/oidc/provider/p1/token", content=b"{bad")
+    assert broken.status_code == 400
+    assert broken.json()["errors"][0].startswith("failed to decode JSON input: ")
     for headers in ({}, {"Authorization": "Bearer nope"}):
         info = anonymous.get("identity/oidc/provider/p1/userinfo", headers=headers)
         assert (info.status_code, info.json()) == error(
