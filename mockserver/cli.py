@@ -201,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
         logger.debug("spec commands unavailable")
     else:
         register(subparsers)
+    try:
+        from mockserver.conformance.command import register as register_conformance
+    except ImportError:  # pragma: no cover - ships with the package
+        logger.debug("conformance command unavailable")
+    else:
+        register_conformance(subparsers)
     return parser
 
 
