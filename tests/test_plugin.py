@@ -112,7 +112,7 @@ def test_handle(vaultmock):
     client.post("/v1/identity/entity", json={"name": "ann"})
     saved = vaultmock.snapshot()
     client.post("/v1/identity/entity", json={"name": "bob"})
-    assert client.request("LIST", "/v1/identity/entity/name").json()["data"]["keys"] == ["ann", "bob"]
+    assert sorted(client.request("LIST", "/v1/identity/entity/name").json()["data"]["keys"]) == ["ann", "bob"]
 
     posts = vaultmock.journal(method="POST", path="/identity/entity")
     assert [(e.status, e.body) for e in posts] == [(200, {"name": "ann"}), (200, {"name": "bob"})]
