@@ -93,5 +93,5 @@ def test_mfa_and_oidc_refuse_bad_input_without_a_500(
 ) -> None:
     app, client, errors = served
     app.store.reset()
-    assert sweep(client, app.document, ("mfa-", "oidc-"), tries=12) == []
+    assert sweep(client, app.document, ("mfa-", "oidc-"), tries=8) == []
     assert errors == []

@@ -4,7 +4,9 @@ Every scenario runs twice: ``[mock]`` on an in-process mock server and ``[real]`
 on a real OpenBao dev server started for this module. Tokens are checked with a
 standard JWT library (joserfc) against the published key set, and the provider's
 authorization-code flow is driven by a standard OAuth 2.0 / OIDC client
-(authlib), which also validates the ID token it receives.
+(authlib), which also validates the ID token it receives. hvac's OIDC methods of
+``Identity`` are called once each (the hvac suite of the other families leaves
+them to this module).
 
 Deliberate differences are named where they apply: the mock's clock can be moved
 to expire a token, the real server's cannot (see
@@ -25,6 +27,7 @@ from typing import Any
 # module first so the filter below comes before it.
 import authlib.deprecate  # noqa: F401
 import httpx
+import hvac
 import pytest
 from identity_targets import Login, Target, body, check, mock_target, real_target
 from joserfc import jwt
@@ -723,3 +726,64 @@ def test_flow_errors_are_oauth_errors(target: Target) -> None:
             401, "invalid_token", "permission denied"
         )
     anonymous.close()
+
+
+# -- hvac -------------------------------------------------------------------------
+
+
+def test_hvac_oidc_methods(target: Target) -> None:
+    """hvac's OIDC token methods of ``Identity``, each once, as a client calls them."""
+    user = target.login()
+    admin = hvac.Client(url=target.url, token="root")
+    mine = hvac.Client(url=target.url, token=user.token)
+    try:
+        identity = admin.secrets.identity
+        configured = identity.configure_tokens_backend(issuer="http://127.0.0.1:8200")
+        # An explicit issuer is answered with a warning about validating tokens.
+        assert configured["data"] is None
+        assert len(configured["warnings"]) == 1
+        assert identity.read_tokens_backend_configuration()["data"] == {
+            "issuer": "http://127.0.0.1:8200"
+        }
+        assert identity.configure_tokens_backend(issuer="").status_code == 204
+        created = identity.create_named_key(
+            "k1", allowed_client_ids=["*"], algorithm="ES256", verification_ttl="2h"
+        )
+        assert created.status_code == 204
+        assert identity.read_named_key("k1")["data"] == {
+            "algorithm": "ES256",
+            "allowed_client_ids": ["*"],
+            "rotation_period": 86400,
+            "verification_ttl": 7200,
+        }
+        assert identity.list_named_keys()["data"]["keys"] == ["default", "k1"]
+        role = identity.create_or_update_role("r1", key="k1", ttl="1h")
+        assert role.status_code == 204
+        read = identity.read_role("r1")["data"]
+        assert (read["key"], read["ttl"], read["template"]) == ("k1", 3600, "")
+        assert identity.list_roles()["data"]["keys"] == ["r1"]
+
+        signed = mine.secrets.identity.generate_signed_id_token("r1")["data"]
+        assert signed["client_id"] == read["client_id"]
+        assert signed["ttl"] == 3600
+        keys = identity.read_active_public_keys()
+        well_known = identity.read_well_known_configurations()
+        assert well_known["jwks_uri"].endswith("/v1/identity/oidc/.well-known/keys")
+        verify(signed["token"], keys, iss=well_known["issuer"], sub=user.entity_id)
+        assert identity.introspect_signed_id_token(signed["token"]) == {"active": True}
+        assert (
+            identity.introspect_signed_id_token(signed["token"], client_id="other")[
+                "active"
+            ]
+            is False
+        )
+
+        assert identity.rotate_named_key("k1", verification_ttl="1h").status_code == 204
+        assert verifies(signed["token"], identity.read_active_public_keys())
+        assert identity.delete_role("r1").status_code == 204
+        assert identity.delete_named_key("k1").status_code == 204
+        with pytest.raises(hvac.exceptions.InvalidPath):
+            identity.read_role("r1")
+    finally:
+        admin.adapter.close()
+        mine.adapter.close()
