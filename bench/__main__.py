@@ -124,39 +124,51 @@ class Runner:
 # -- cold start -----------------------------------------------------------------
 
 _BREAKDOWN = """\
-import json, sys, time
-began = time.perf_counter()
+import copy, json, sys, time
+clock = time.process_time
+began = clock()
 import mockserver.server
 from mockserver.app import create_app, load_document
 from mockserver.config import ServerConfig
-imported = time.perf_counter()
+imported = clock()
 document = None
 if len(sys.argv) > 1:
     with open(sys.argv[1], encoding="utf-8") as handle:
         document = json.load(handle)
 config = ServerConfig(document=document)
-load_document(config)
-loaded = time.perf_counter()
+loaded_document = load_document(config)
+loaded = clock()
 create_app(config)
-built = time.perf_counter()
+built = clock()
+from connexion.spec import OpenAPISpecification
+spare = copy.deepcopy(loaded_document)
+checked = clock()
+OpenAPISpecification._validate_spec(spare)
+validated = clock()
 print(json.dumps({"imports_s": imported - began, "document_s": loaded - imported,
-                  "create_app_s": built - loaded}))
+                  "create_app_s": built - loaded,
+                  "connexion_validation_s": validated - checked}))
 """
 
 
 def cold_start(runner: Runner) -> dict[str, Any]:
     """Process start to first answer, several times each, alternating servers."""
     times: dict[str, list[float]] = {kind: [] for kind in runner.kinds}
+    cpu: dict[str, list[float]] = {kind: [] for kind in runner.kinds}
     for _ in range(runner.args.cold_runs):
         for kind in runner.kinds:
             target = runner.start(kind)
             times[kind].append(target.started_in)
+            cpu[kind].append(target.started_cpu)
             runner.stop(target)
     breakdowns = []
     for _ in range(3):
-        began = time.perf_counter()
+        before = os.times()
         subprocess.run([sys.executable, "-c", "pass"], check=True)
-        interpreter = time.perf_counter() - began
+        after = os.times()
+        interpreter = (after.children_user - before.children_user) + (
+            after.children_system - before.children_system
+        )
         command = [sys.executable, "-W", "ignore", "-c", _BREAKDOWN]
         if runner.document is not None:
             command.append(str(runner.document))
@@ -173,6 +185,7 @@ def cold_start(runner: Runner) -> dict[str, Any]:
             "median_s": round(statistics.median(values), 3),
             "min_s": round(min(values), 3),
             "runs": [round(v, 3) for v in values],
+            "cpu_median_s": round(statistics.median(cpu[kind]), 3),
         }
         for kind, values in times.items()
     } | {"vaultmock_breakdown": breakdown}
@@ -455,12 +468,28 @@ def build_rows(results: dict[str, Any], args: argparse.Namespace) -> list[Row]:
             None if mock_cold is None else mock_cold < COLD_START_TARGET_S,
         )
     )
+    mock_cpu_start = _get(cold, "vaultmock", "cpu_median_s")
+    rows.append(
+        Row(
+            "cold start",
+            "CPU time used until the first answer (median)",
+            "s",
+            mock_cpu_start,
+            _get(cold, "openbao", "cpu_median_s"),
+            f"< {COLD_START_TARGET_S} s",
+            None if mock_cpu_start is None else mock_cpu_start < COLD_START_TARGET_S,
+            note="what the start costs without the waits a busy machine adds; "
+            "on an idle machine the mock's wall time is close to it (one thread), "
+            "the real server's can be lower (several threads)",
+        )
+    )
     breakdown = cold.get("vaultmock_breakdown") or {}
     for key, label in (
-        ("interpreter_s", "mock part: interpreter start"),
-        ("imports_s", "mock part: imports"),
-        ("document_s", "mock part: document load"),
-        ("create_app_s", "mock part: create_app"),
+        ("interpreter_s", "mock part, CPU: interpreter start"),
+        ("imports_s", "mock part, CPU: imports"),
+        ("document_s", "mock part, CPU: document load"),
+        ("create_app_s", "mock part, CPU: create_app"),
+        ("connexion_validation_s", "  of which connexion re-validating the document"),
     ):
         if key in breakdown:
             rows.append(Row("cold start", label, "s", breakdown[key]))
@@ -480,6 +509,17 @@ def build_rows(results: dict[str, Any], args: argparse.Namespace) -> list[Row]:
             f"< {RESET_TARGET_MS} ms",
             None if reset is None else reset < RESET_TARGET_MS,
             note="the real server has no reset; its figure is a restart (cold start)",
+        )
+    )
+    reset_cpu = state.get("reset_cpu_ms")
+    rows.append(
+        Row(
+            "state",
+            f"reset with {state.get('objects', '?')} objects, CPU time",
+            "ms",
+            reset_cpu,
+            target=f"< {RESET_TARGET_MS} ms",
+            met=None if reset_cpu is None else reset_cpu < RESET_TARGET_MS,
         )
     )
     for key, label in (

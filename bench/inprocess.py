@@ -219,6 +219,12 @@ def _timed(action: Callable[[], Any]) -> float:
     return time.perf_counter() - began
 
 
+def _cpu_timed(action: Callable[[], Any]) -> float:
+    began = time.thread_time()
+    action()
+    return time.thread_time() - began
+
+
 def state_costs(*, objects: int, repeats: int) -> dict[str, Any]:
     """Reset, snapshot and restore of a store holding ``objects`` objects (half
     entities, half their aliases). Times are medians, in milliseconds."""
@@ -228,6 +234,7 @@ def state_costs(*, objects: int, repeats: int) -> dict[str, Any]:
     snapshot = store.snapshot()
     text = json.dumps(snapshot)
     resets = []
+    reset_cpu = []
     snapshots = []
     restores = []
     json_restores = []
@@ -235,6 +242,9 @@ def state_costs(*, objects: int, repeats: int) -> dict[str, Any]:
         store.restore(snapshot)
         gc.collect()
         resets.append(_timed(store.reset))
+        store.restore(snapshot)
+        gc.collect()
+        reset_cpu.append(_cpu_timed(store.reset))
         store.restore(snapshot)
         gc.collect()
         snapshots.append(_timed(store.snapshot))
@@ -246,6 +256,7 @@ def state_costs(*, objects: int, repeats: int) -> dict[str, Any]:
         "objects": counted,
         "reset_ms": round(statistics.median(resets) * 1e3, 3),
         "reset_max_ms": round(max(resets) * 1e3, 3),
+        "reset_cpu_ms": round(statistics.median(reset_cpu) * 1e3, 3),
         "snapshot_ms": round(statistics.median(snapshots) * 1e3, 2),
         "restore_ms": round(statistics.median(restores) * 1e3, 2),
         "restore_from_json_ms": round(statistics.median(json_restores) * 1e3, 2),

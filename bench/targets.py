@@ -87,6 +87,15 @@ class Target:
     started_in: float
     """Seconds from spawning the process to its first answered request."""
     home: Path | None = field(default=None, repr=False)
+    started_cpu: float = 0.0
+    """CPU seconds the process had used when it first answered (all threads):
+    unlike :attr:`started_in`, it does not grow with the machine's load."""
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used so far, all threads."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1]
+        parts = fields.split()
+        return (int(parts[11]) + int(parts[12])) / os.sysconf("SC_CLK_TCK")
 
     @property
     def host(self) -> str:
@@ -147,6 +156,7 @@ def _start(
             )
         time.sleep(0.002)
     target.started_in = time.perf_counter() - began
+    target.started_cpu = target.cpu_seconds()
     return target
 
 
