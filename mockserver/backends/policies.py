@@ -1,10 +1,10 @@
 """Named ACL policies (``sys/policy`` and ``sys/policies/acl``).
 
-Policies are stored and returned; their rules are not enforced yet (every live
-token may call every operation). The text of a policy is checked for the shape
-the real server's parser needs (balanced braces and brackets, closed strings), so
-an obviously broken policy is refused as it would be; a policy that is well formed
-but names an unknown capability is accepted.
+A policy is parsed when it is written (:func:`mockserver.backends.acl.parse_policy`)
+and refused with the parser's reason when it does not parse, as the real server
+refuses it. The parsed rules are kept beside the text, and :meth:`PolicyBackend.acl`
+builds (and caches) the merged ACL of a set of policy names; every write or delete
+drops the cache, so a change applies from the next request on.
 
 ``root`` always exists, has no rules and can be neither changed nor deleted;
 ``default`` always exists and can be changed but not deleted. Names are stored in
@@ -13,23 +13,24 @@ lower case, as on the real server.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from mockserver.backends._base import Randomness
+from mockserver.backends.acl import ACL, IdentityContext, ParsedPolicy, parse_policy
 from mockserver.errors import InvalidRequest, NotFound
 
 ROOT = "root"
 DEFAULT = "default"
 
 DEFAULT_RULES = """
-# A token may read what it is and what it may do.
+# Every token may see what it is, renew itself and give itself up.
 path "auth/token/lookup-self" {
     capabilities = ["read"]
 }
 
-# A token may renew and revoke itself.
 path "auth/token/renew-self" {
     capabilities = ["update"]
 }
@@ -38,21 +39,67 @@ path "auth/token/revoke-self" {
     capabilities = ["update"]
 }
 
-# A token may ask which capabilities it holds on a path.
+# Every token may ask which capabilities it holds on a path.
 path "sys/capabilities-self" {
     capabilities = ["update"]
 }
 
-# A token may read the entity it is tied to and generate identity tokens.
+# A token tied to an entity may read that entity, by id or by name.
 path "identity/entity/id/{{identity.entity.id}}" {
     capabilities = ["read"]
 }
 
-path "identity/oidc/token/*" {
+path "identity/entity/name/{{identity.entity.name}}" {
     capabilities = ["read"]
 }
+
+# The token's resultant ACL, as UIs read it.
+path "sys/internal/ui/resultant-acl" {
+    capabilities = ["read"]
+}
+
+# Leases: renew one, or look one up by id.
+path "sys/leases/renew" {
+    capabilities = ["update"]
+}
+
+path "sys/leases/lookup" {
+    capabilities = ["update"]
+}
+
+# The token's own cubbyhole.
+path "cubbyhole/*" {
+    capabilities = ["create", "read", "update", "delete", "list"]
+}
+
+# Response wrapping: wrap, look up and unwrap.
+path "sys/wrapping/wrap" {
+    capabilities = ["update"]
+}
+
+path "sys/wrapping/lookup" {
+    capabilities = ["update"]
+}
+
+path "sys/wrapping/unwrap" {
+    capabilities = ["update"]
+}
+
+# Hashing tools.
+path "sys/tools/hash" {
+    capabilities = ["update"]
+}
+
+path "sys/tools/hash/*" {
+    capabilities = ["update"]
+}
+
+# The authorization endpoint of OIDC providers.
+path "identity/oidc/provider/+/authorize" {
+    capabilities = ["read", "update"]
+}
 """
-"""The rules of the ``default`` policy (vaultmock's own wording)."""
+"""The rules of the ``default`` policy: the real server's grants, in our words."""
 
 
 @dataclass(slots=True)
@@ -71,6 +118,8 @@ class PolicyBackend:
     def __init__(self, randomness: Randomness) -> None:
         self._random = randomness
         self.policies: dict[str, Policy] = {}
+        self._parsed: dict[str, ParsedPolicy] = {}
+        self._acls: dict[tuple[Any, ...], ACL] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -90,6 +139,7 @@ class PolicyBackend:
                 modified=started.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             )
         }
+        self._forget_parsed()
 
     def snapshot(self) -> dict[str, Any]:
         """Every policy as plain data."""
@@ -101,6 +151,7 @@ class PolicyBackend:
         for raw in data["policies"]:
             policy = Policy(**raw)
             self.policies[policy.name] = policy
+        self._forget_parsed()
 
     def exists(self, name: str) -> bool:
         """True for ``root`` and every stored policy."""
@@ -143,6 +194,7 @@ class PolicyBackend:
         problem = check_rules(rules)
         if problem:
             raise InvalidRequest(f"failed to parse policy: {problem}")
+        parsed = parse_policy(rules)
         policy = Policy(
             name=key,
             rules=rules,
@@ -150,6 +202,8 @@ class PolicyBackend:
             modified=self._random.timestamp(),
         )
         self.policies[key] = policy
+        self._forget_parsed()
+        self._parsed[key] = parsed
         return policy
 
     def policy_delete(self, name: str) -> None:
@@ -159,7 +213,59 @@ class PolicyBackend:
             raise InvalidRequest('cannot delete "root" policy')
         if key == DEFAULT:
             raise InvalidRequest("cannot delete default policy")
-        self.policies.pop(key, None)
+        if self.policies.pop(key, None) is not None:
+            self._forget_parsed()
+
+    # -- evaluation -------------------------------------------------------------
+
+    def parsed(self, name: str) -> ParsedPolicy | None:
+        """The parsed rules of the policy ``name``; None for ``root`` or a
+        policy that does not exist (a token may name one: it grants nothing)."""
+        key = name.lower()
+        parsed = self._parsed.get(key)
+        if parsed is None:
+            policy = self.policies.get(key)
+            if policy is None:
+                return None
+            # Policies restored from a snapshot are parsed on first use.
+            parsed = parse_policy(policy.rules)
+            self._parsed[key] = parsed
+        return parsed
+
+    def templated(self, names: Iterable[str]) -> bool:
+        """True when one of the policies ``names`` has templated paths."""
+        return any(
+            parsed is not None and parsed.templated
+            for parsed in map(self.parsed, names)
+        )
+
+    def acl(self, names: Iterable[str], identity: IdentityContext | None = None) -> ACL:
+        """The merged ACL of the policies ``names`` (unknown names grant nothing).
+
+        ``identity`` resolves templated paths; give it only when
+        :meth:`templated` says it matters, so that tokens of different entities
+        share one cached ACL otherwise. Raises
+        :class:`~mockserver.backends.acl.TemplateError` when a template resolves
+        to a value no path may hold.
+        """
+        unique = tuple(sorted({n.lower() for n in names}))
+        key = (unique, identity.key() if identity is not None else None)
+        acl = self._acls.get(key)
+        if acl is None:
+            parsed = [p for p in map(self.parsed, unique) if p is not None]
+            acl = ACL(parsed, identity)
+            if len(self._acls) >= _ACL_CACHE_SIZE:
+                self._acls.clear()
+            self._acls[key] = acl
+        return acl
+
+    def _forget_parsed(self) -> None:
+        self._parsed = {}
+        self._acls = {}
+
+
+_ACL_CACHE_SIZE = 4096
+"""Built ACLs kept at most; past that the cache starts again empty."""
 
 
 _CLOSERS = {"{": "}", "[": "]"}
