@@ -662,8 +662,11 @@ class ACL:
         return chosen
 
     def capabilities(self, path: str) -> list[str]:
-        """The capabilities held on ``path``, sorted; ``["deny"]`` for none."""
-        permissions = self._lookup(path)
+        """The capabilities held on ``path``, sorted; ``["deny"]`` for none.
+
+        A path ending in ``/`` falls back to the rule of the path without it.
+        """
+        permissions = self.rule_for(path, listing=True)
         if permissions is None or not permissions.capabilities:
             return ["deny"]
         if "deny" in permissions.capabilities:

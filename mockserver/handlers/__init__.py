@@ -22,7 +22,17 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[..., Awaitable[Response]]
 
-FAMILIES = ("entities", "sys", "oidc", "mfa", "groups", "lookup", "persona", "auth")
+FAMILIES = (
+    "entities",
+    "sys",
+    "oidc",
+    "mfa",
+    "groups",
+    "lookup",
+    "persona",
+    "auth",
+    "capabilities",
+)
 """Handler modules, in lookup order."""
 
 
