@@ -303,6 +303,7 @@ class World:
     marks: dict[str, str] = field(default_factory=dict)
     logins: dict[str, str] = field(default_factory=dict)
     tokens: dict[tuple[str, ...], str] = field(default_factory=dict)
+    order_login: dict[str, Any] = field(default_factory=dict)
 
     def fill(self, text: str) -> str:
         for mark, value in self.marks.items():
@@ -387,6 +388,9 @@ def build_world(world: World) -> World:
     world.marks["GRP_TPL"] = group("grp-tpl", member_entity_ids=[ent_tpl])
     world.marks["ENT_TPL"] = ent_tpl
 
+    ent_order = entity("ent-order", policies=["zz-pol", "child-pol", "aa-pol"])
+    user("u-order", ent_order, token_policies=["tok-pol"])
+    group("grp-order", policies=["child-pol", "bb-pol"], member_entity_ids=[ent_order])
     user("u-change", entity("ent-change"))
     ent_leave = entity("ent-leave")
     user("u-leave", ent_leave)
@@ -403,6 +407,9 @@ def build_world(world: World) -> World:
 
     for name in ("u-plain", "u-tpl", "u-change", "u-leave", "u-dis", "u-twin"):
         world.logins[name] = _login(world, name)
+    answer = world.http.post("auth/userpass/login/u-order", json={"password": "pw"})
+    world.order_login = answer.json()["auth"]
+    world.logins["u-order"] = world.order_login["client_token"]
     # Disabled after the login: a disabled entity cannot log in at all.
     root("POST", f"identity/entity/id/{ent_dis}", {"disabled": True})
     return world
@@ -532,3 +539,25 @@ def test_capabilities_self_agrees(
     real = _capabilities(real_world, spec, paths)
     assert mock == real
     assert mock[0] == mock[1]
+
+
+def _policy_lists(world: World) -> dict[str, Any]:
+    answer = world.http.get(
+        "auth/token/lookup-self", headers={"X-Vault-Token": world.logins["u-order"]}
+    )
+    data = answer.json()["data"]
+    login = world.order_login
+    return {
+        "lookup": [data["policies"], data.get("identity_policies")],
+        "login": [
+            login["policies"],
+            login["token_policies"],
+            login.get("identity_policies"),
+        ],
+    }
+
+
+def test_identity_policies_shown_alike(mock_world: World, real_world: World) -> None:
+    mock = _policy_lists(mock_world)
+    assert mock == _policy_lists(real_world)
+    assert mock["lookup"][1] == ["aa-pol", "child-pol", "zz-pol", "bb-pol", "child-pol"]

@@ -205,6 +205,17 @@ class AuthBackend:
             {*entity.policies, *self._groups.identity_policies(token.entity_id)}
         )
 
+    def identity_policies_shown(self, token: Token) -> list[str]:
+        """The identity policies as a token lookup lists them: the entity's own,
+        sorted, then its groups', sorted (a name held both ways shows twice)."""
+        entity = self._entities.entities.get(token.entity_id)
+        if entity is None:
+            return []
+        return [
+            *sorted(set(entity.policies)),
+            *self._groups.identity_policies(token.entity_id),
+        ]
+
     def token_view(self, token: Token) -> dict[str, Any]:
         """The token as the real server's lookup answers it."""
         now = time.time()
@@ -227,7 +238,7 @@ class AuthBackend:
             "ttl": token.remaining(now),
             "type": "service",
         }
-        identity = self.identity_policies(token)
+        identity = self.identity_policies_shown(token)
         if identity:
             view["external_namespace_policies"] = {}
             view["identity_policies"] = identity
