@@ -265,3 +265,14 @@ def test_sys_auth_errors(client: TestClient) -> None:
     assert "path is already in use" in again.json()["errors"][0]
     assert call(client, "DELETE", "/sys/auth/userpass").status_code == 204
     assert "userpass/" not in call(client, "GET", "/sys/auth").json()["data"]
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [("list=1", 404), ("list=TRUE", 404), ("list=false", 405), ("list=maybe", 400)],
+)
+def test_list_query_is_a_boolean(client: TestClient, query: str, status: int) -> None:
+    answer = call(client, "GET", f"/identity/entity/id?{query}")
+    assert answer.status_code == status
+    if status != 405:
+        assert answer.json() == {"errors": []}

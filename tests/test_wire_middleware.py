@@ -4,7 +4,12 @@ from typing import Any
 
 import pytest
 
-from mockserver.wire.middleware import RouteTable, presented_token
+from mockserver.wire.middleware import (
+    RouteTable,
+    list_flag,
+    presented_token,
+    with_list_flag,
+)
 
 DOCUMENT: dict[str, Any] = {
     "security": [{"VaultToken": []}],
@@ -75,3 +80,38 @@ def test_presented_token(
     headers: list[tuple[bytes, bytes]], expected: str | None
 ) -> None:
     assert presented_token({"headers": headers}) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "listing"),
+    [
+        (b"", False),
+        (b"list=true", True),
+        (b"list=1", True),
+        (b"list=TRUE", True),
+        (b"list=false", False),
+        (b"list=0", False),
+        (b"list=", False),
+        (b"a=1&list=t", True),
+    ],
+)
+def test_list_flag(query: bytes, listing: bool) -> None:
+    assert list_flag(query) is listing
+
+
+def test_list_flag_refuses_what_is_not_a_boolean() -> None:
+    with pytest.raises(ValueError, match="maybe"):
+        list_flag(b"list=maybe")
+
+
+@pytest.mark.parametrize(
+    ("query", "listing", "expected"),
+    [
+        (b"", True, b"list=true"),
+        (b"list=1&x=2", True, b"x=2&list=true"),
+        (b"list=false&x=2", False, b"x=2"),
+        (b"x=2", False, b"x=2"),
+    ],
+)
+def test_with_list_flag(query: bytes, listing: bool, expected: bytes) -> None:
+    assert with_list_flag(query, listing) == expected

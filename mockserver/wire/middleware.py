@@ -116,6 +116,37 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+_TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})
+_FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
+
+
+def list_flag(query: bytes) -> bool:
+    """Whether ``?list=`` asks for a list, read as the real server reads booleans.
+
+    Raises :class:`ValueError` for a value that is not a boolean.
+    """
+    values = parse_qs(query.decode("latin-1"), keep_blank_values=True).get("list")
+    if not values:
+        return False
+    value = values[-1]
+    if value in _TRUE:
+        return True
+    if value in _FALSE or value == "":
+        return False
+    raise ValueError(value)
+
+
+def with_list_flag(query: bytes, listing: bool) -> bytes:
+    """``query`` with its ``list`` parameter written as the document spells it:
+    ``list=true`` for a list, absent otherwise."""
+    kept = [
+        part for part in query.split(b"&") if part and part.split(b"=", 1)[0] != b"list"
+    ]
+    if listing:
+        kept.append(b"list=true")
+    return b"&".join(kept)
+
+
 def presented_token(scope: Scope) -> str | None:
     """The token a request carries, from either header the server reads."""
     token = _header(scope, b"x-vault-token")
@@ -143,16 +174,21 @@ class VaultWireMiddleware:
             return
         scope = dict(scope)
         method = scope["method"].upper()
-        if method == "LIST":
+        path = scope["path"]
+        listing = method == "LIST"
+        if listing:
             method = "GET"
-            query = scope.get("query_string", b"")
-            if b"list=" not in query:
-                query = query + (b"&" if query else b"") + b"list=true"
-            scope["query_string"] = query
         elif method == "PUT":
             method = "POST"
+        elif method == "GET":
+            try:
+                listing = list_flag(scope.get("query_string", b""))
+            except ValueError:
+                # The real server's answer to ?list=<not a boolean>.
+                await send_json(send, 400, {"errors": []})
+                return
         scope["method"] = method
-        path = scope["path"]
+        scope["query_string"] = with_list_flag(scope.get("query_string", b""), listing)
 
         if method in ("POST", "PATCH") and not self.routes.takes_form(method, path):
             headers = [
@@ -182,12 +218,7 @@ class VaultWireMiddleware:
                 await send_error(send, verdict.error)
                 return
             receive = verdict.receive
-        if (
-            method == "GET"
-            and parse_qs(scope.get("query_string", b"").decode("latin-1")).get("list")
-            != ["true"]
-            and self.routes.needs_list(method, path)
-        ):
+        if method == "GET" and not listing and self.routes.needs_list(method, path):
             await send_error(send, UnsupportedOperation())
             return
         handle = open_context(context)
