@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mockserver.backends._base import Randomness
+from mockserver.backends._base import Backend, Randomness
 from mockserver.backends.approle import ApproleBackend
 from mockserver.backends.auth import AuthBackend
 from mockserver.backends.entities import EntityBackend
@@ -64,44 +64,45 @@ class Store:
         groups = self.groups.groups
         return [groups[i].name for i in group_ids if i in groups]
 
+    def _backends(self) -> dict[str, Backend]:
+        """Every backend by its snapshot key, in the order they are restored."""
+        return {
+            "mounts": self.mounts,
+            "tokens": self.tokens,
+            "entities": self.entities,
+            "oidc": self.oidc,
+            "mfa": self.mfa,
+            "oidc_provider": self.oidc_provider,
+            "groups": self.groups,
+            "policies": self.policies,
+            "userpass": self.userpass,
+            "approle": self.approle,
+        }
+
     def reset(self) -> None:
         """Back to the state of a new store with the same seed."""
         self.random.rewind()
         self.cluster_id = self.random.uuid()
-        self.mounts.reset()
-        self.tokens.reset()
-        self.entities.reset()
-        self.oidc.reset()
-        self.mfa.reset()
-        self.oidc_provider.reset()
-        self.groups.reset()
-        self.policies.reset()
-        self.userpass.reset()
-        self.approle.reset()
+        for backend in self._backends().values():
+            backend.reset()
 
     def snapshot(self) -> dict[str, Any]:
         """The whole state as JSON-compatible data."""
-        return {
+        data: dict[str, Any] = {
             "format": SNAPSHOT_FORMAT,
             "random": self.random.state(),
             "cluster_id": self.cluster_id,
-            "mounts": self.mounts.snapshot(),
-            "tokens": self.tokens.snapshot(),
-            "entities": self.entities.snapshot(),
-            "oidc": self.oidc.snapshot(),
-            "mfa": self.mfa.snapshot(),
-            "oidc_provider": self.oidc_provider.snapshot(),
-            "groups": self.groups.snapshot(),
-            "policies": self.policies.snapshot(),
-            "userpass": self.userpass.snapshot(),
-            "approle": self.approle.snapshot(),
         }
+        for key, backend in self._backends().items():
+            data[key] = backend.snapshot()
+        return data
 
     def restore(self, data: dict[str, Any]) -> None:
         """Replace the whole state with a :meth:`snapshot`.
 
         Raises :class:`ValueError` when ``data`` is not a snapshot of this format;
-        the current state is left untouched in that case.
+        the current state is left untouched in that case. The snapshot is loaded
+        into a fresh store first, which then takes this one's place whole.
         """
         if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
             raise ValueError(
@@ -109,28 +110,12 @@ class Store:
             )
         candidate = Store(seed=self.seed, root_token=self.tokens.root_token)
         try:
+            for key, backend in candidate._backends().items():
+                backend.restore(data[key])
             candidate.random.set_state(data["random"])
-            candidate.mounts.restore(data["mounts"])
-            candidate.tokens.restore(data["tokens"])
-            candidate.entities.restore(data["entities"])
-            candidate.oidc.restore(data["oidc"])
-            candidate.mfa.restore(data["mfa"])
-            candidate.oidc_provider.restore(data["oidc_provider"])
-            candidate.groups.restore(data["groups"])
-            candidate.policies.restore(data["policies"])
-            candidate.userpass.restore(data["userpass"])
-            candidate.approle.restore(data["approle"])
+            candidate.cluster_id = str(data.get("cluster_id", self.cluster_id))
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"snapshot is incomplete or damaged: {exc!r}") from exc
-        self.cluster_id = str(data.get("cluster_id", self.cluster_id))
-        self.mounts.restore(data["mounts"])
-        self.tokens.restore(data["tokens"])
-        self.entities.restore(data["entities"])
-        self.oidc.restore(data["oidc"])
-        self.mfa.restore(data["mfa"])
-        self.oidc_provider.restore(data["oidc_provider"])
-        self.groups.restore(data["groups"])
-        self.policies.restore(data["policies"])
-        self.userpass.restore(data["userpass"])
-        self.approle.restore(data["approle"])
-        self.random.set_state(data["random"])
+        # Backends refer to each other (and the hooks to the candidate), so the
+        # candidate's whole set of attributes moves over at once.
+        vars(self).update(vars(candidate))
