@@ -15,6 +15,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+# isort: off
+# mockserver.wire imports connexion first, with its deprecation warnings silenced.
+import mockserver.wire  # noqa: F401
+
+# isort: on
 from connexion import AsyncApp
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import ProblemException
