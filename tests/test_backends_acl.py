@@ -351,7 +351,10 @@ def test_restored_policies_are_parsed_on_use() -> None:
 
 def test_default_policy_grants_what_the_real_one_does() -> None:
     store = Store(seed=1)
-    assert store.policies.templated(["default"])
+    assert store.policies.parsed("default").expressions == {  # type: ignore[union-attr]
+        "identity.entity.id",
+        "identity.entity.name",
+    }
     identity = IdentityContext(entity_id="e-1", entity_name="alice")
     rules = store.policies.acl(["default"], identity)
     assert rules.capabilities("auth/token/lookup-self") == ["read"]

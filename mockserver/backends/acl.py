@@ -31,7 +31,7 @@ import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from hcl.parser import HclParser  # type: ignore[import-untyped]
 
@@ -49,6 +49,7 @@ __all__ = [
     "Permissions",
     "PolicyError",
     "TemplateError",
+    "TemplateResolver",
     "parse_policy",
 ]
 
@@ -218,6 +219,8 @@ class ParsedPolicy:
 
     rules: tuple[PathRule, ...]
     templated: bool = False
+    expressions: frozenset[str] = frozenset()
+    """The template expressions its paths use (``identity.entity.id``, ...)."""
 
 
 def parse_policy(text: str) -> ParsedPolicy:
@@ -235,8 +238,13 @@ def parse_policy(text: str) -> ParsedPolicy:
             continue
         for pattern, body in _path_blocks(value):
             rules.append(_parse_rule(text, pattern, body))
+    expressions = frozenset(
+        match.group(1) for rule in rules for match in _TEMPLATE.finditer(rule.path)
+    )
     return ParsedPolicy(
-        rules=tuple(rules), templated=any(rule.templated for rule in rules)
+        rules=tuple(rules),
+        templated=bool(expressions),
+        expressions=expressions,
     )
 
 
@@ -406,6 +414,14 @@ def _slice_error(text: str, pattern: str, key: str, name: str | None = None) -> 
 # -- templates ------------------------------------------------------------------
 
 
+class TemplateResolver(Protocol):
+    """What templated paths resolve against: anything that answers
+    :meth:`resolve` (an :class:`IdentityContext`, or a view of the live store)."""
+
+    def resolve(self, expression: str) -> str | None:
+        """The value of one template expression, or None when it has none."""
+
+
 @dataclass(frozen=True, slots=True)
 class AliasFacts:
     """An entity alias as templates see it."""
@@ -438,27 +454,6 @@ class IdentityContext:
     metadata: Mapping[str, str] = field(default_factory=dict)
     aliases: Mapping[str, AliasFacts] = field(default_factory=dict)
     groups: tuple[GroupFacts, ...] = ()
-
-    def key(self) -> tuple[Any, ...]:
-        """A hashable summary, for caching the ACL built with this context."""
-        return (
-            self.entity_id,
-            self.entity_name,
-            tuple(sorted(self.metadata.items())),
-            tuple(
-                (
-                    accessor,
-                    a.id,
-                    a.name,
-                    tuple(sorted(a.metadata.items())),
-                    tuple(sorted(a.custom_metadata.items())),
-                )
-                for accessor, a in sorted(self.aliases.items())
-            ),
-            tuple(
-                (g.id, g.name, tuple(sorted(g.metadata.items()))) for g in self.groups
-            ),
-        )
 
     def resolve(self, expression: str) -> str | None:
         """The value of one template expression, or None when it has none."""
@@ -512,7 +507,7 @@ class IdentityContext:
         return None
 
 
-def _render(path: str, identity: IdentityContext) -> str | None:
+def _render(path: str, identity: TemplateResolver) -> str | None:
     """``path`` with its templates filled in; None when one has no value.
 
     Raises :class:`TemplateError` when a value holds a character the real server
@@ -583,6 +578,10 @@ def _priority(
     return (first, not prefix, -wildcards, len(pattern), pattern)
 
 
+_DECIDED_SIZE = 2048
+"""Paths whose governing rule an ACL remembers at most."""
+
+
 class ACL:
     """The merged rules of a set of policies, for one token.
 
@@ -594,9 +593,10 @@ class ACL:
     def __init__(
         self,
         policies: Iterable[ParsedPolicy],
-        identity: IdentityContext | None = None,
+        identity: TemplateResolver | None = None,
     ) -> None:
         identity = identity or IdentityContext()
+        self._decided: dict[str, Permissions | None] = {}
         merged: dict[str, Permissions] = {}
         for policy in policies:
             for rule in policy.rules:
@@ -635,6 +635,18 @@ class ACL:
         return found
 
     def _lookup(self, path: str) -> Permissions | None:
+        # Tests ask about the same few paths again and again.
+        try:
+            return self._decided[path]
+        except KeyError:
+            pass
+        found = self._search(path)
+        if len(self._decided) >= _DECIDED_SIZE:
+            self._decided.clear()
+        self._decided[path] = found
+        return found
+
+    def _search(self, path: str) -> Permissions | None:
         exact = self.exact.get(path)
         if exact is not None:
             return exact

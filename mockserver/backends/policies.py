@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mockserver.backends._base import Randomness
-from mockserver.backends.acl import ACL, IdentityContext, ParsedPolicy, parse_policy
+from mockserver.backends.acl import ACL, ParsedPolicy, TemplateResolver, parse_policy
 from mockserver.errors import InvalidRequest, NotFound
 
 ROOT = "root"
@@ -120,6 +120,9 @@ class PolicyBackend:
         self.policies: dict[str, Policy] = {}
         self._parsed: dict[str, ParsedPolicy] = {}
         self._acls: dict[tuple[Any, ...], ACL] = {}
+        self._sets: dict[
+            tuple[str, ...], tuple[tuple[str, ...], list[ParsedPolicy], tuple[str, ...]]
+        ] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -202,7 +205,7 @@ class PolicyBackend:
             modified=self._random.timestamp(),
         )
         self.policies[key] = policy
-        self._forget_parsed()
+        self._forget_parsed(key)
         self._parsed[key] = parsed
         return policy
 
@@ -214,7 +217,7 @@ class PolicyBackend:
         if key == DEFAULT:
             raise InvalidRequest("cannot delete default policy")
         if self.policies.pop(key, None) is not None:
-            self._forget_parsed()
+            self._forget_parsed(key)
 
     # -- evaluation -------------------------------------------------------------
 
@@ -232,36 +235,57 @@ class PolicyBackend:
             self._parsed[key] = parsed
         return parsed
 
-    def templated(self, names: Iterable[str]) -> bool:
-        """True when one of the policies ``names`` has templated paths."""
-        return any(
-            parsed is not None and parsed.templated
-            for parsed in map(self.parsed, names)
-        )
-
-    def acl(self, names: Iterable[str], identity: IdentityContext | None = None) -> ACL:
+    def acl(
+        self, names: Iterable[str], identity: TemplateResolver | None = None
+    ) -> ACL:
         """The merged ACL of the policies ``names`` (unknown names grant nothing).
 
-        ``identity`` resolves templated paths; give it only when
-        :meth:`templated` says it matters, so that tokens of different entities
-        share one cached ACL otherwise. Raises
-        :class:`~mockserver.backends.acl.TemplateError` when a template resolves
-        to a value no path may hold.
+        ``identity`` resolves templated paths. Built ACLs are cached by the
+        policy names and the values of the template expressions those policies
+        use, so tokens of different entities share one ACL unless a template
+        tells them apart. Raises :class:`~mockserver.backends.acl.TemplateError`
+        when a template resolves to a value no path may hold.
         """
-        unique = tuple(sorted({n.lower() for n in names}))
-        key = (unique, identity.key() if identity is not None else None)
+        unique, parsed, expressions = self._policy_set(tuple(names))
+        values = (
+            tuple(identity.resolve(e) for e in expressions)
+            if identity is not None
+            else (None,) * len(expressions)
+        )
+        key = (unique, values)
         acl = self._acls.get(key)
         if acl is None:
-            parsed = [p for p in map(self.parsed, unique) if p is not None]
             acl = ACL(parsed, identity)
             if len(self._acls) >= _ACL_CACHE_SIZE:
                 self._acls.clear()
             self._acls[key] = acl
         return acl
 
-    def _forget_parsed(self) -> None:
-        self._parsed = {}
+    def _policy_set(
+        self, names: tuple[str, ...]
+    ) -> tuple[tuple[str, ...], list[ParsedPolicy], tuple[str, ...]]:
+        """(unique lower-case names, their parsed policies, the template
+        expressions they use), remembered per list of names as a token gives it."""
+        known = self._sets.get(names)
+        if known is None:
+            unique = tuple(sorted({n.lower() for n in names}))
+            parsed = [p for p in map(self.parsed, unique) if p is not None]
+            expressions = tuple(sorted({e for p in parsed for e in p.expressions}))
+            known = (unique, parsed, expressions)
+            if len(self._sets) >= _ACL_CACHE_SIZE:
+                self._sets.clear()
+            self._sets[names] = known
+        return known
+
+    def _forget_parsed(self, name: str | None = None) -> None:
+        # Built ACLs may hold any policy: they all go. Parsed policies go only
+        # for the one that changed (all of them when the whole state changes).
         self._acls = {}
+        self._sets = {}
+        if name is None:
+            self._parsed = {}
+        else:
+            self._parsed.pop(name, None)
 
 
 _ACL_CACHE_SIZE = 4096

@@ -187,8 +187,35 @@ def capability_for(store: Store, method: str, path: str, listing: bool) -> str:
 # -- whose rules apply ----------------------------------------------------------------
 
 
+class StoreIdentity:
+    """Resolves template expressions for one entity straight from the store.
+
+    Only what an expression asks for is looked up: the entity's id and name cost
+    nothing; its aliases and groups are gathered the first time an expression
+    needs them.
+    """
+
+    def __init__(self, store: Store, entity_id: str) -> None:
+        self._store = store
+        self._entity_id = entity_id
+        self._context: IdentityContext | None = None
+
+    def resolve(self, expression: str) -> str | None:
+        """The value of one template expression, or None when it has none."""
+        entity = self._store.entities.entities.get(self._entity_id)
+        if entity is None:
+            return None
+        if expression == "identity.entity.id":
+            return entity.id
+        if expression == "identity.entity.name":
+            return entity.name
+        if self._context is None:
+            self._context = identity_context(self._store, self._entity_id)
+        return self._context.resolve(expression)
+
+
 def identity_context(store: Store, entity_id: str) -> IdentityContext:
-    """What templated paths resolve against for the entity ``entity_id``."""
+    """Everything templated paths may resolve against for ``entity_id``."""
     entity = store.entities.entities.get(entity_id)
     if entity is None:
         return IdentityContext()
@@ -196,20 +223,20 @@ def identity_context(store: Store, entity_id: str) -> IdentityContext:
         alias.mount_accessor: AliasFacts(
             id=alias.id,
             name=alias.name,
-            metadata=dict(alias.metadata or {}),
-            custom_metadata=dict(alias.custom_metadata or {}),
+            metadata=alias.metadata or {},
+            custom_metadata=alias.custom_metadata or {},
         )
         for alias in store.entities.aliases_of(entity_id)
     }
     direct, inherited = store.groups.groups_of(entity_id)
     groups = tuple(
-        GroupFacts(id=g.id, name=g.name, metadata=dict(g.metadata or {}))
+        GroupFacts(id=g.id, name=g.name, metadata=g.metadata or {})
         for g in (store.groups.groups[i] for i in (*direct, *inherited))
     )
     return IdentityContext(
         entity_id=entity.id,
         entity_name=entity.name,
-        metadata=dict(entity.metadata or {}),
+        metadata=entity.metadata or {},
         aliases=aliases,
         groups=groups,
     )
@@ -244,9 +271,7 @@ def token_acl(store: Store, token: Token) -> ACL:
     Raises :class:`BrokenACL` when a template resolves to a forbidden value.
     """
     names = effective_policies(store, token)
-    identity = None
-    if store.policies.templated(names):
-        identity = identity_context(store, token.entity_id)
+    identity = StoreIdentity(store, token.entity_id) if token.entity_id else None
     try:
         return store.policies.acl(names, identity)
     except TemplateError as exc:
