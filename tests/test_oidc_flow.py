@@ -306,3 +306,24 @@ def test_access_tokens_and_auth_time(store: Store, entity_id: str) -> None:
     store.oidc.clock = lambda: claims["iat"] + 86400 + 1.0
     with pytest.raises(OAuthError, match="permission denied"):
         provider.userinfo("p1", access)
+
+
+def test_non_ascii_secrets_are_refused_not_crashed(
+    provider: ProviderBackend, entity_id: str
+) -> None:
+    client_id, _ = _setup(provider)
+    answer = _authorize(
+        provider,
+        entity_id,
+        client_id,
+        code_challenge="ç" * 43,
+        code_challenge_method="plain",
+    )
+    params = {
+        "grant_type": "authorization_code",
+        "code": answer["code"],
+        "redirect_uri": REDIRECT,
+        "code_verifier": "é" * 43,
+    }
+    with pytest.raises(OAuthError, match="client failed to authenticate"):
+        provider.token("p1", params, (client_id, "sécret"), BASE)

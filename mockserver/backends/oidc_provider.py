@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -36,7 +35,7 @@ from mockserver.backends.oidc import (
     duration,
     sign,
 )
-from mockserver.backends.tokens import TokenBackend
+from mockserver.backends.tokens import TokenBackend, same_secret
 from mockserver.errors import InvalidRequest, NotFound
 
 CODE_TTL = 300
@@ -601,8 +600,7 @@ class ProviderBackend:
             raise OAuthError("invalid_request", "client_id parameter is required")
         client = self.client_by_id(client_id)
         authenticated = client is not None and (
-            client.client_type == "public"
-            or hmac.compare_digest(client.client_secret, secret)
+            client.client_type == "public" or same_secret(client.client_secret, secret)
         )
         if client is None or not authenticated:
             raise OAuthError("invalid_client", "client failed to authenticate", 401)
@@ -647,7 +645,7 @@ class ProviderBackend:
             computed = (
                 s256(verifier) if grant.code_challenge_method == "S256" else verifier
             )
-            if not hmac.compare_digest(computed, grant.code_challenge):
+            if not same_secret(computed, grant.code_challenge):
                 raise OAuthError(
                     "invalid_grant", "invalid code_verifier for token exchange"
                 )
