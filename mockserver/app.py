@@ -12,6 +12,9 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +33,7 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import Resolver
+from connexion.spec import OpenAPISpecification
 from connexion.validators import VALIDATOR_MAP
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -132,6 +136,29 @@ def load_document(config: ServerConfig) -> dict[str, Any]:
         ) from exc
 
 
+_SCHEMA_CHECK_LOCK = threading.Lock()
+
+
+@contextmanager
+def _schema_check(*, skip: bool) -> Iterator[None]:
+    """Leave out connexion's check of the document against the OpenAPI schema.
+
+    connexion checks every document it is given, which is most of the cost of
+    building the app (a quarter of a second or more). The packaged document was
+    checked when it was built, and a test keeps it equal to a fresh build, so
+    for it the check is skipped; a document passed in by the caller is checked.
+    """
+    if not skip:
+        yield
+        return
+    with _SCHEMA_CHECK_LOCK:
+        OpenAPISpecification._validate_spec = classmethod(lambda cls, spec: None)
+        try:
+            yield
+        finally:
+            del OpenAPISpecification._validate_spec
+
+
 def create_app(
     config: ServerConfig | None = None, store: Store | None = None
 ) -> MockApp:
@@ -157,15 +184,16 @@ def create_app(
         middlewares=CONNEXION_MIDDLEWARES,
         swagger_ui_options=SwaggerUIOptions(swagger_ui=False, serve_spec=False),
     )
-    connexion_app.add_api(
-        document,
-        base_path=API_PREFIX,
-        resolver=Resolver(function_resolver=handlers.resolve),
-        validator_map=_validators(),
-        pythonic_params=False,
-        strict_validation=False,
-        validate_responses=False,
-    )
+    with _schema_check(skip=config.document is None):
+        connexion_app.add_api(
+            document,
+            base_path=API_PREFIX,
+            resolver=Resolver(function_resolver=handlers.resolve),
+            validator_map=_validators(),
+            pythonic_params=False,
+            strict_validation=False,
+            validate_responses=False,
+        )
     connexion_app.add_error_handler(RequestError, errors.request_error)
     connexion_app.add_error_handler(ProblemException, errors.problem)
     connexion_app.add_error_handler(HTTPException, errors.http_error)
