@@ -7,7 +7,7 @@ row says. The rows cover exact paths, ``*`` globs, ``+`` wildcards, their
 precedence, ``deny``, merged rules, ``create`` against ``update`` (existence
 checks), ``sudo``, parameter constraints, wrapping TTL bounds, policies inherited
 from the entity and its groups (through parent groups), templated paths, and
-disabled entities.
+disabled, deleted and merged entities.
 
 Both servers are given the same world once per session (:func:`build_world`);
 the rows do not depend on each other, so they may run in any order and on any
@@ -286,6 +286,8 @@ CASES: tuple[Case, ...] = (
     Case("disabled-entity-read", "@u-dis", "GET", "identity/entity/name/x", DENY),
     Case("disabled-entity-lookup-self", "@u-dis", "GET", "auth/token/lookup-self", DENY),
     Case("enabled-twin-read", "@u-twin", "GET", "identity/entity/name/x", ALLOW),
+    Case("deleted-entity-refused", "@u-gone", "GET", "auth/token/lookup-self", DENY),
+    Case("merged-entity-policies", "@u-merged", "GET", "identity/group/name/x", ALLOW),
 )
 # fmt: on
 
@@ -405,8 +407,28 @@ def build_world(world: World) -> World:
     root("POST", "auth/token/roles/existing", {})
     root("POST", "identity/oidc/key/existing", {})
 
-    for name in ("u-plain", "u-tpl", "u-change", "u-leave", "u-dis", "u-twin"):
+    ent_gone = entity("ent-gone", policies=["identity-all"])
+    user("u-gone", ent_gone)
+    ent_merged = entity("ent-merged")
+    user("u-merged", ent_merged)
+    for name in (
+        "u-plain",
+        "u-tpl",
+        "u-change",
+        "u-leave",
+        "u-dis",
+        "u-twin",
+        "u-gone",
+        "u-merged",
+    ):
         world.logins[name] = _login(world, name)
+    root("DELETE", f"identity/entity/id/{ent_gone}")
+    survivor = entity("ent-survivor", policies=["group-read"])
+    root(
+        "POST",
+        "identity/entity/merge",
+        {"from_entity_ids": [ent_merged], "to_entity_id": survivor},
+    )
     answer = world.http.post("auth/userpass/login/u-order", json={"password": "pw"})
     world.order_login = answer.json()["auth"]
     world.logins["u-order"] = world.order_login["client_token"]

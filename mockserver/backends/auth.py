@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from mockserver.backends.approle import ApproleBackend
-from mockserver.backends.entities import EntityBackend
+from mockserver.backends.entities import Entity, EntityBackend
 from mockserver.backends.groups import GroupBackend
 from mockserver.backends.mounts import Mount, MountBackend
 from mockserver.backends.policies import DEFAULT, ROOT, PolicyBackend
@@ -205,15 +205,33 @@ class AuthBackend:
             {*entity.policies, *self._groups.identity_policies(token.entity_id)}
         )
 
+    def token_entity(self, token: Token) -> Entity | None:
+        """The entity a token acts as: the one it is tied to, or, once that one
+        was merged into another, the entity it was merged into; None for a
+        token without an entity or whose entity was deleted."""
+        if not token.entity_id:
+            return None
+        entity = self._entities.entities.get(token.entity_id)
+        if entity is not None:
+            return entity
+        return next(
+            (
+                e
+                for e in self._entities.entities.values()
+                if token.entity_id in (e.merged_entity_ids or ())
+            ),
+            None,
+        )
+
     def identity_policies_shown(self, token: Token) -> list[str]:
         """The identity policies as a token lookup lists them: the entity's own,
         sorted, then its groups', sorted (a name held both ways shows twice)."""
-        entity = self._entities.entities.get(token.entity_id)
+        entity = self.token_entity(token)
         if entity is None:
             return []
         return [
             *sorted(set(entity.policies)),
-            *self._groups.identity_policies(token.entity_id),
+            *self._groups.identity_policies(entity.id),
         ]
 
     def token_view(self, token: Token) -> dict[str, Any]:

@@ -4,8 +4,9 @@ For every request that needs a token, :class:`AccessControl` decides as the
 real server does whether the token may make it:
 
 * the root token (the ``root`` policy) may do everything;
-* a token tied to a disabled entity may do nothing
-  (``403 {"errors":["permission denied"]}``);
+* a token tied to a disabled entity, or to one that was deleted, may do nothing
+  (``403 {"errors":["permission denied"]}``); a token whose entity was merged
+  into another acts as that one;
 * any other token is held to the merged rules of its own policies, its entity's
   and those of every group the entity belongs to, directly or through parent
   groups, with templated paths resolved for its entity. A refusal is
@@ -245,7 +246,7 @@ def identity_context(store: Store, entity_id: str) -> IdentityContext:
 def effective_policies(store: Store, token: Token) -> list[str]:
     """The token's own policies, then its entity's and its groups'."""
     names = list(token.policies)
-    entity = store.entities.entities.get(token.entity_id) if token.entity_id else None
+    entity = store.auth.token_entity(token)
     if entity is not None:
         names.extend(entity.policies)
         names.extend(store.groups.identity_policies(entity.id))
@@ -257,12 +258,12 @@ def is_root(token: Token) -> bool:
     return ROOT in token.policies
 
 
-def entity_disabled(store: Store, token: Token) -> bool:
-    """True when the token is tied to an entity that is disabled."""
+def entity_refused(store: Store, token: Token) -> bool:
+    """True when the token's entity is disabled, or was deleted."""
     if not token.entity_id:
         return False
-    entity = store.entities.entities.get(token.entity_id)
-    return entity is not None and entity.disabled
+    entity = store.auth.token_entity(token)
+    return entity is None or entity.disabled
 
 
 def token_acl(store: Store, token: Token) -> ACL:
@@ -271,7 +272,8 @@ def token_acl(store: Store, token: Token) -> ACL:
     Raises :class:`BrokenACL` when a template resolves to a forbidden value.
     """
     names = effective_policies(store, token)
-    identity = StoreIdentity(store, token.entity_id) if token.entity_id else None
+    entity = store.auth.token_entity(token)
+    identity = StoreIdentity(store, entity.id) if entity is not None else None
     try:
         return store.policies.acl(names, identity)
     except TemplateError as exc:
@@ -314,8 +316,8 @@ class AccessControl:
         store = self.store
         if is_root(token):
             return Verdict(None, receive)
-        if entity_disabled(store, token):
-            logger.warning("permission denied: the token's entity is disabled")
+        if entity_refused(store, token):
+            logger.warning("permission denied: the token's entity is disabled or gone")
             return Verdict(PermissionDenied(), receive)
         try:
             acl = token_acl(store, token)
