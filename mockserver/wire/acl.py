@@ -24,6 +24,13 @@ rule constrains parameters.
 Deliberate difference from OpenBao 2.7: a request that asks for response
 wrapping (``X-Vault-Wrap-TTL``) is checked against ``min_wrapping_ttl`` and
 ``max_wrapping_ttl``, but the mock answers it unwrapped.
+
+Not modelled: policies of external groups. The real server makes an entity a
+member of an external group when a login through an auth method with group
+claims (JWT/OIDC, LDAP, ...) names the group's alias; the mock's userpass and
+approle logins carry no group claims, so its external groups have no members.
+The identity policies here count every group that lists the entity as a member,
+so they will cover external groups as soon as a login records such membership.
 """
 
 from __future__ import annotations
