@@ -87,6 +87,8 @@ class EntityBackend:
         self._names: dict[str, str] = {}
         self._alias_keys: dict[tuple[str, str], str] = {}
         self._entity_aliases: dict[str, dict[str, str]] = {}
+        self._sorted_ids: list[str] | None = None
+        """Entity ids in order, kept until an entity is added or removed."""
 
     # -- state contract -------------------------------------------------------
 
@@ -97,6 +99,7 @@ class EntityBackend:
         self._names = {}
         self._alias_keys = {}
         self._entity_aliases = {}
+        self._sorted_ids = None
 
     def snapshot(self) -> dict[str, Any]:
         """Entities and aliases as plain data."""
@@ -111,6 +114,7 @@ class EntityBackend:
         for raw in data["entities"]:
             entity = Entity(**raw)
             self.entities[entity.id] = entity
+            self._sorted_ids = None
             self._names[entity.name.lower()] = entity.id
             self._entity_aliases[entity.id] = {}
         for raw in data["aliases"]:
@@ -210,13 +214,13 @@ class EntityBackend:
         """Every entity, ordered by id; an empty store is :class:`NotFound`."""
         if not self.entities:
             raise NotFound()
-        return [self.entities[k] for k in sorted(self.entities)]
+        return [self.entities[k] for k in self._ids_in_order()]
 
     def entity_list_by_name(self) -> list[str]:
         """Every entity name, in id order as on the real server; none is :class:`NotFound`."""
         if not self.entities:
             raise NotFound()
-        return [self.entities[k].name for k in sorted(self.entities)]
+        return [self.entities[k].name for k in self._ids_in_order()]
 
     def entity_merge(
         self,
@@ -477,14 +481,20 @@ class EntityBackend:
 
     def entity_key_info(self, entity: Entity) -> dict[str, Any]:
         """The entity's entry in a list-by-id answer."""
-        info: dict[str, Any] = {"name": entity.name}
-        aliases = self.aliases_of(entity.id)
-        if aliases:
-            info["aliases"] = [
-                {k: v for k, v in self._alias_base(a).items() if k in _SHORT_ALIAS}
-                for a in aliases
-            ]
-        return info
+        held = self._entity_aliases.get(entity.id)
+        if not held:
+            return {"name": entity.name}
+        short = []
+        for accessor in sorted(held):
+            alias = self.aliases[held[accessor]]
+            item = {"id": alias.id, "mount_accessor": accessor}
+            mount = self._mounts.by_accessor(accessor)
+            if mount is not None:
+                item["mount_path"] = f"auth/{mount.path}"
+                item["mount_type"] = mount.type
+            item["name"] = alias.name
+            short.append(item)
+        return {"aliases": short, "name": entity.name}
 
     def alias_view(self, alias: Alias, *, nested: bool = False) -> dict[str, Any]:
         """The alias as the real server's read answers it.
@@ -530,6 +540,11 @@ class EntityBackend:
 
     # -- internals ------------------------------------------------------------
 
+    def _ids_in_order(self) -> list[str]:
+        if self._sorted_ids is None:
+            self._sorted_ids = sorted(self.entities)
+        return self._sorted_ids
+
     def _by_name(self, name: str | None) -> Entity | None:
         if not name:
             return None
@@ -557,6 +572,7 @@ class EntityBackend:
             disabled=bool(disabled),
         )
         self.entities[entity_id] = entity
+        self._sorted_ids = None
         self._names[name.lower()] = entity_id
         self._entity_aliases[entity_id] = {}
         return entity
@@ -591,6 +607,7 @@ class EntityBackend:
         del self._entity_aliases[entity.id]
         del self._names[entity.name.lower()]
         del self.entities[entity.id]
+        self._sorted_ids = None
 
     def _index_alias(self, alias: Alias) -> None:
         self.aliases[alias.id] = alias
@@ -619,8 +636,6 @@ class EntityBackend:
         """Every entity, in no particular order."""
         return self.entities.values()
 
-
-_SHORT_ALIAS = ("id", "mount_accessor", "mount_path", "mount_type", "name")
 
 
 def _unique(values: list[str]) -> list[str]:
