@@ -20,6 +20,7 @@ from mockserver.app import MockApp, create_app
 from mockserver.backends import Store
 from mockserver.config import ServerConfig
 from mockserver.errors import PortInUseError, StartupError
+from mockserver.wire.guard import MAX_HEADER_BYTES
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +67,9 @@ def _uvicorn_config(app: MockApp, config: ServerConfig) -> uvicorn.Config:
         access_log=False,
         server_header=False,
         date_header=True,
+        # Header blocks up to the real server's limit (1 MiB + 4 KiB); the request
+        # guard answers 431 beyond it, as the real server does.
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
     )
 
 

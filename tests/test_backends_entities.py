@@ -270,3 +270,13 @@ def test_restore_refuses_foreign_data(store: Store) -> None:
     with pytest.raises(ValueError, match="incomplete or damaged"):
         store.restore({"format": "vaultmock-state/1"})
     assert store.entities.entity_read_by_name("keep")
+
+
+@pytest.mark.parametrize("policies", [["root"], ["a", "ROOT"], [" Root "]])
+def test_root_is_not_an_entity_policy(store: Store, policies: list[str]) -> None:
+    with pytest.raises(InvalidRequest, match="policies cannot contain root"):
+        store.entities.entity_create(name="r", policies=policies)
+    made, _ = store.entities.entity_create(name="r")
+    with pytest.raises(InvalidRequest, match="policies cannot contain root"):
+        store.entities.entity_update_by_id(made.id, name="renamed", policies=policies)
+    assert store.entities.entity_read_by_id(made.id).name == "r"

@@ -241,3 +241,8 @@ def test_snapshot_round_trip(store: Store, accessor: str) -> None:
     ]
     store.reset()
     assert store.groups.groups == {}
+
+
+def test_root_is_not_a_group_policy(store: Store) -> None:
+    with pytest.raises(InvalidRequest, match="policies cannot contain root"):
+        store.groups.group_create(name="g", policies=["Root"])

@@ -8,6 +8,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from mockserver.errors import InvalidRequest
+
 
 class Randomness:
     """One seeded random source for ids, names and timestamps.
@@ -67,6 +69,12 @@ class Randomness:
         self._ticks = state["ticks"]
         version, internal, gauss = state["rng"]
         self._rng.setstate((version, tuple(internal), gauss))
+
+
+def check_policy_names(policies: list[str] | None) -> None:
+    """Refuse ``root`` among the policies of an entity or group, as the server does."""
+    if policies and any(p.strip().lower() == "root" for p in policies):
+        raise InvalidRequest("policies cannot contain root")
 
 
 class Backend(Protocol):

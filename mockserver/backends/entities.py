@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from mockserver.backends._base import Randomness
+from mockserver.backends._base import Randomness, check_policy_names
 from mockserver.backends.mounts import MountBackend
 from mockserver.errors import InvalidRequest, NotFound, multierror
 
@@ -558,6 +558,7 @@ class EntityBackend:
         policies: list[str] | None,
         disabled: bool | None,
     ) -> Entity:
+        check_policy_names(policies)
         entity_id = self._random.uuid()
         if not name:
             name = f"entity_{self._random.hex(8)}.root"
@@ -585,6 +586,7 @@ class EntityBackend:
         policies: list[str] | None,
         disabled: bool | None,
     ) -> None:
+        check_policy_names(policies)
         if name and name != entity.name:
             holder = self._names.get(name.lower())
             if holder is not None and holder != entity.id:
@@ -635,7 +637,6 @@ class EntityBackend:
     def iter_entities(self) -> Iterable[Entity]:
         """Every entity, in no particular order."""
         return self.entities.values()
-
 
 
 def _unique(values: list[str]) -> list[str]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mockserver.backends._base import Randomness
+from mockserver.backends._base import Randomness, check_policy_names
 from mockserver.backends.entities import EntityBackend
 from mockserver.backends.mounts import MountBackend
 from mockserver.errors import InvalidRequest, NotFound, multierror
@@ -432,6 +432,7 @@ class GroupBackend:
         member_group_ids: list[str] | None,
     ) -> tuple[Group, bool]:
         """Check every field first, then create or update: a refusal changes nothing."""
+        check_policy_names(policies)
         if name and (group is None or name != group.name):
             holder = self._names.get(name.lower())
             if holder is not None and (group is None or holder != group.id):
