@@ -14,6 +14,7 @@ from mockserver.backends.approle import ApproleBackend
 from mockserver.backends.auth import AuthBackend
 from mockserver.backends.entities import EntityBackend
 from mockserver.backends.groups import GroupBackend
+from mockserver.backends.jwtauth import JwtBackend
 from mockserver.backends.lookup import LookupBackend
 from mockserver.backends.mfa import MFABackend
 from mockserver.backends.mounts import MountBackend
@@ -49,6 +50,7 @@ class Store:
         self.policies = PolicyBackend(self.random)
         self.userpass = UserpassBackend(self.random)
         self.approle = ApproleBackend(self.random)
+        self.jwt = JwtBackend()
         self.auth = AuthBackend(
             mounts=self.mounts,
             tokens=self.tokens,
@@ -57,6 +59,7 @@ class Store:
             policies=self.policies,
             userpass=self.userpass,
             approle=self.approle,
+            jwt=self.jwt,
         )
 
     def _group_names(self, group_ids: list[str]) -> list[str]:
@@ -77,6 +80,7 @@ class Store:
             "policies": self.policies,
             "userpass": self.userpass,
             "approle": self.approle,
+            "jwt": self.jwt,
         }
 
     def reset(self) -> None:

@@ -1,11 +1,12 @@
 """The auth surface clients need: token creation and lookup, and logins.
 
 :class:`AuthBackend` holds no state of its own. It ties the token, policy,
-userpass and approle backends to the identity store the way the real server
+userpass, approle and jwt backends to the identity store the way the real server
 does: a login finds or creates the entity that owns the alias for (mount, login
 name), and the token it returns is tied to that entity; a token created through
 a token role with ``entity_alias`` is tied the same way, through an alias on the
-``token/`` mount. The policies an entity draws from itself and its groups show up
+``token/`` mount. A jwt login also sets the entity's memberships among the
+external groups aliased on its mount to the groups its token claims. The policies an entity draws from itself and its groups show up
 as ``identity_policies`` of its tokens.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 from mockserver.backends.approle import ApproleBackend
 from mockserver.backends.entities import Entity, EntityBackend
 from mockserver.backends.groups import GroupBackend
+from mockserver.backends.jwtauth import JwtBackend
 from mockserver.backends.mounts import Mount, MountBackend
 from mockserver.backends.policies import DEFAULT, ROOT, PolicyBackend
 from mockserver.backends.tokens import (
@@ -33,6 +35,9 @@ from mockserver.errors import InvalidRequest, PermissionDenied, RequestError
 
 _DISPLAY_UNSAFE = re.compile(r"[^a-zA-Z0-9-]")
 
+JWT_TYPES = ("jwt", "oidc")
+"""Mount types served by the jwt auth method (one plugin under two names)."""
+
 
 class AuthBackend:
     """Token creation, lookup and revocation, and the login flows."""
@@ -47,6 +52,7 @@ class AuthBackend:
         policies: PolicyBackend,
         userpass: UserpassBackend,
         approle: ApproleBackend,
+        jwt: JwtBackend | None = None,
     ) -> None:
         self._mounts = mounts
         self._tokens = tokens
@@ -55,6 +61,7 @@ class AuthBackend:
         self._policies = policies
         self.userpass = userpass
         self.approle = approle
+        self.jwt = jwt if jwt is not None else JwtBackend()
 
     # -- tokens ---------------------------------------------------------------
 
@@ -317,6 +324,35 @@ class AuthBackend:
             path=f"auth/{mount.path}login",
         )
 
+    def jwt_login(self, path: str, role: str | None, jwt: str | None) -> Token:
+        """Log in with a signed JSON Web Token through a ``jwt`` (or ``oidc``)
+        mount; the entity joins the external groups its groups claim names."""
+        kind = self.mount_type(path)
+        mount = self.mount(kind if kind in JWT_TYPES else "jwt", path)
+        login = self.jwt.check_login(mount.accessor, role, jwt)
+        token = self._login(
+            mount,
+            alias_name=login.alias_name,
+            settings=login.role.token,
+            meta=login.metadata,
+            display=login.alias_name,
+            path=f"auth/{mount.path}login",
+        )
+        group_ids = []
+        for name in login.group_names:
+            alias = self._groups.alias_by_mount_and_name(mount.accessor, name)
+            if alias is not None:
+                group_ids.append(alias.canonical_id)
+        self._groups.set_external_memberships(
+            token.entity_id, mount.accessor, group_ids
+        )
+        return token
+
+    def mount_type(self, path: str) -> str | None:
+        """The type of the auth method enabled at ``path``; None for none."""
+        mount = self._mounts.mounts.get(path.strip("/") + "/")
+        return mount.type if mount is not None else None
+
     def mount(self, kind: str, path: str) -> Mount:
         """The ``kind`` mount at ``path``, or the real server's answer for none.
 
@@ -343,8 +379,8 @@ class AuthBackend:
         display: str,
         path: str,
     ) -> Token:
-        # An approle login's alias carries the login metadata; userpass's none.
-        alias_meta = meta if mount.type == "approle" else None
+        # Approle and jwt logins' aliases carry the login metadata; userpass's none.
+        alias_meta = meta if mount.type in ("approle", *JWT_TYPES) else None
         entity_id = self._entity_for(mount, alias_name, alias_meta)
         if self._entities.entities[entity_id].disabled:
             raise PermissionDenied()

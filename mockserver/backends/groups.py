@@ -18,8 +18,10 @@ member group id and a group listed as its own member answer ``400`` with the rea
 server's wording; the real server answers them ``500``. ``modify_index`` counts the
 writes of a group and the changes of its parents; the real server's counter
 follows its storage and may differ by a step. Not modelled: namespaces (everything
-lives in ``root``) and external group membership granted by an auth method's group
-claims (userpass and approle have none).
+lives in ``root``). External group membership follows logins: a ``jwt`` login sets
+the entity's memberships among the external groups aliased on its mount
+(:meth:`GroupBackend.set_external_memberships`); userpass and approle logins carry
+no groups.
 """
 
 from __future__ import annotations
@@ -320,6 +322,33 @@ class GroupBackend:
                     inherited.add(parent)
                     pending.append(parent)
         return direct, sorted(inherited)
+
+    def set_external_memberships(
+        self, entity_id: str, mount_accessor: str, group_ids: list[str]
+    ) -> None:
+        """Make the entity a member of exactly ``group_ids`` among the external
+        groups whose alias is on ``mount_accessor``, as a login through that
+        mount does with the groups its credentials claim.
+
+        External groups of other mounts keep the entity. A group whose members
+        change counts one more ``modify_index`` and keeps its
+        ``last_update_time``, as on the real server.
+        """
+        wanted = set(group_ids)
+        for alias in self.aliases.values():
+            if alias.mount_accessor != mount_accessor:
+                continue
+            group = self.groups.get(alias.canonical_id)
+            if group is None or group.type != EXTERNAL:
+                continue
+            members = list(group.member_entity_ids or [])
+            if group.id in wanted and entity_id not in members:
+                group.member_entity_ids = _sorted_unique([*members, entity_id])
+                group.modify_index += 1
+            elif group.id not in wanted and entity_id in members:
+                members.remove(entity_id)
+                group.member_entity_ids = members
+                group.modify_index += 1
 
     def identity_policies(self, entity_id: str) -> list[str]:
         """The policies an entity draws from its groups, direct and inherited."""

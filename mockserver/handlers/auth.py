@@ -1,9 +1,16 @@
-"""Handlers of the auth surface: tokens and token roles, userpass, approle, and
-named policies (``sys/policy``, ``sys/policies/acl``).
+"""Handlers of the auth surface: tokens and token roles, userpass, approle, jwt,
+and named policies (``sys/policy``, ``sys/policies/acl``).
 
-Userpass and approle operations take the mount's path from the URL
+Userpass, approle and jwt operations take the mount's path from the URL
 (``/auth/{mount_path}/...``), so a method enabled at another path works too; a
 path that holds another kind of method answers as the real server does.
+
+Approle and jwt share path templates: ``POST /auth/{mount_path}/login`` and
+``/auth/{mount_path}/role[/{role_name}]``. The document has one operation per
+(path, method), so those keep their approle operationIds and each handler serves
+the method enabled at the mount in the URL: a ``jwt`` (or ``oidc``) mount is
+answered by the ``_jwt_*`` functions below, any other by approle's. The jwt-only
+paths (``/auth/{mount_path}/config``) have operations of their own.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from mockserver.backends.auth import AuthBackend
+from mockserver.backends.auth import JWT_TYPES, AuthBackend
 from mockserver.backends.mounts import Mount
 from mockserver.backends.policies import Policy
 from mockserver.backends.tokens import Token, parse_ttl
@@ -225,30 +232,42 @@ def _approle(mount_path: str, route: str) -> Mount:
     return _mount("approle", mount_path, f"auth/{mount_path}/{route}")
 
 
+def _is_jwt(mount_path: str) -> bool:
+    return _auth().mount_type(mount_path) in JWT_TYPES
+
+
 async def auth_approle_role_write(
     mount_path: str, role_name: str, body: Body = None
 ) -> Response:
-    """``POST /auth/{mount_path}/role/{role_name}``."""
+    """``POST /auth/{mount_path}/role/{role_name}`` (a jwt role on a jwt mount)."""
+    if _is_jwt(mount_path):
+        return _jwt_role_write(mount_path, role_name, body or {})
     mount = _approle(mount_path, f"role/{role_name}")
     _auth().approle.role_write(mount.accessor, role_name, body or {})
     return no_content()
 
 
 async def auth_approle_role_read(mount_path: str, role_name: str) -> Response:
-    """``GET /auth/{mount_path}/role/{role_name}``."""
+    """``GET /auth/{mount_path}/role/{role_name}`` (a jwt role on a jwt mount)."""
+    if _is_jwt(mount_path):
+        return _jwt_role_read(mount_path, role_name)
     mount = _approle(mount_path, f"role/{role_name}")
     return envelope(_auth().approle.role_read(mount.accessor, role_name).view())
 
 
 async def auth_approle_role_delete(mount_path: str, role_name: str) -> Response:
-    """``DELETE /auth/{mount_path}/role/{role_name}``."""
+    """``DELETE /auth/{mount_path}/role/{role_name}`` (jwt roles too)."""
+    if _is_jwt(mount_path):
+        return _jwt_role_delete(mount_path, role_name)
     mount = _approle(mount_path, f"role/{role_name}")
     _auth().approle.role_delete(mount.accessor, role_name)
     return no_content()
 
 
 async def auth_approle_role_list(mount_path: str) -> Response:
-    """``LIST /auth/{mount_path}/role``."""
+    """``LIST /auth/{mount_path}/role`` (jwt roles on a jwt mount)."""
+    if _is_jwt(mount_path):
+        return _jwt_role_list(mount_path)
     mount = _approle(mount_path, "role")
     return listing(_auth().approle.role_list(mount.accessor))
 
@@ -325,12 +344,62 @@ async def auth_approle_secret_id_destroy(
 
 
 async def auth_approle_login(mount_path: str, body: Body = None) -> Response:
-    """``POST /auth/{mount_path}/login``: needs no token."""
+    """``POST /auth/{mount_path}/login``: needs no token; on a jwt mount it is
+    the jwt login (``role``, ``jwt``)."""
     body = body or {}
+    if _is_jwt(mount_path):
+        return _authenticated(
+            _auth().jwt_login(mount_path, body.get("role"), body.get("jwt"))
+        )
     token = _auth().approle_login(
         mount_path, body.get("role_id"), body.get("secret_id")
     )
     return _authenticated(token)
+
+
+# -- jwt --------------------------------------------------------------------------
+
+
+def _jwt(mount_path: str, route: str) -> Mount:
+    kind = _auth().mount_type(mount_path)
+    return _mount(
+        kind if kind in JWT_TYPES else "jwt", mount_path, f"auth/{mount_path}/{route}"
+    )
+
+
+async def auth_jwt_config_write(mount_path: str, body: Body = None) -> Response:
+    """``POST /auth/{mount_path}/config``."""
+    mount = _jwt(mount_path, "config")
+    _auth().jwt.config_write(mount.accessor, body or {})
+    return no_content()
+
+
+async def auth_jwt_config_read(mount_path: str) -> Response:
+    """``GET /auth/{mount_path}/config``."""
+    mount = _jwt(mount_path, "config")
+    return envelope(_auth().jwt.config_read(mount.accessor).view())
+
+
+def _jwt_role_write(mount_path: str, role_name: str, body: dict[str, Any]) -> Response:
+    mount = _jwt(mount_path, f"role/{role_name}")
+    _auth().jwt.role_write(mount.accessor, role_name, body)
+    return no_content()
+
+
+def _jwt_role_read(mount_path: str, role_name: str) -> Response:
+    mount = _jwt(mount_path, f"role/{role_name}")
+    return envelope(_auth().jwt.role_read(mount.accessor, role_name).view())
+
+
+def _jwt_role_delete(mount_path: str, role_name: str) -> Response:
+    mount = _jwt(mount_path, f"role/{role_name}")
+    _auth().jwt.role_delete(mount.accessor, role_name)
+    return no_content()
+
+
+def _jwt_role_list(mount_path: str) -> Response:
+    mount = _jwt(mount_path, "role")
+    return listing(_auth().jwt.role_list(mount.accessor))
 
 
 # -- named policies -------------------------------------------------------------
