@@ -7,7 +7,8 @@ row says. The rows cover exact paths, ``*`` globs, ``+`` wildcards, their
 precedence, ``deny``, merged rules, ``create`` against ``update`` (existence
 checks), ``sudo``, parameter constraints, wrapping TTL bounds, policies inherited
 from the entity and its groups (through parent groups), templated paths, and
-disabled, deleted and merged entities.
+disabled, deleted and merged entities, and external groups joined through
+group aliases by a jwt login whose groups claim names them.
 
 Both servers are given the same world once per session (:func:`build_world`);
 the rows do not depend on each other, so they may run in any order and on any
@@ -18,12 +19,15 @@ missing item answers ``404``, which is fine.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
+from joserfc import jwt
+from joserfc.jwk import ECKey
 from realserver import RealServer
 
 from mockserver.config import ServerConfig
@@ -109,6 +113,13 @@ POLICIES: dict[str, str] = {
     "other-pol": 'path "identity/entity/name/by-other" { capabilities = ["read"] }',
     "later-pol": 'path "identity/entity/name/by-later" { capabilities = ["read"] }',
     "identity-all": 'path "identity/*" { capabilities = ["read", "update"] }',
+    "ext-pol": 'path "identity/entity/name/by-ext" { capabilities = ["read"] }',
+    "ext-parent-pol": (
+        'path "identity/entity/name/by-ext-parent" { capabilities = ["read"] }'
+    ),
+    "unclaimed-pol": (
+        'path "identity/entity/name/by-unclaimed" { capabilities = ["read"] }'
+    ),
     "tpl": """
         path "identity/entity/id/{{identity.entity.id}}" {
           capabilities = ["update"]
@@ -288,6 +299,15 @@ CASES: tuple[Case, ...] = (
     Case("enabled-twin-read", "@u-twin", "GET", "identity/entity/name/x", ALLOW),
     Case("deleted-entity-refused", "@u-gone", "GET", "auth/token/lookup-self", DENY),
     Case("merged-entity-policies", "@u-merged", "GET", "identity/group/name/x", ALLOW),
+    # external groups, joined by a jwt login whose groups claim names their alias
+    Case("external-group-policy", "@j-dev", "GET", "identity/entity/name/by-ext", ALLOW),
+    Case("external-group-parent-policy", "@j-dev", "GET", "identity/entity/name/by-ext-parent", ALLOW),
+    Case("external-group-not-claimed", "@j-dev", "GET", "identity/entity/name/by-unclaimed", DENY),
+    Case("external-group-other-path", "@j-dev", "GET", "identity/entity/name/by-other", DENY),
+    Case("claim-without-group-alias", "@j-noalias", "GET", "identity/entity/name/by-ext", DENY),
+    Case("claim-without-group-alias-parent", "@j-noalias", "GET", "identity/entity/name/by-ext-parent", DENY),
+    Case("external-group-left-at-next-login", "@j-left", "GET", "identity/entity/name/by-ext", DENY),
+    Case("external-group-rejoined-at-next-login", "@j-back", "GET", "identity/entity/name/by-ext-parent", ALLOW),
 )
 # fmt: on
 
@@ -434,7 +454,59 @@ def build_world(world: World) -> World:
     world.logins["u-order"] = world.order_login["client_token"]
     # Disabled after the login: a disabled entity cannot log in at all.
     root("POST", f"identity/entity/id/{ent_dis}", {"disabled": True})
+    _jwt_world(world)
     return world
+
+
+JWT_KEY = ECKey.generate_key("P-256")
+"""Signs the login tokens of the jwt mount; its public half configures the mount."""
+
+
+def _jwt_login(world: World, sub: str, groups: list[str]) -> str:
+    now = int(time.time())
+    claims = {"sub": sub, "aud": "acl-table", "iat": now, "exp": now + 600}
+    token = jwt.encode({"alg": "ES256"}, {**claims, "groups": groups}, JWT_KEY)
+    answer = world.http.post("auth/jwt/login", json={"role": "dev", "jwt": token})
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["auth"]["client_token"])
+
+
+def _jwt_world(world: World) -> None:
+    """A jwt mount whose group aliases map the claims ``devs`` and ``ops`` to
+    external groups (``ext-devs`` inside the internal ``grp-ext-parent``), and
+    logins: ``j-dev`` claims ``devs`` and a name no alias has, ``j-noalias`` only
+    that name; ``j-left`` claimed ``devs``, then logged in again without it;
+    ``j-back`` left and came back."""
+    root = world.root
+    root("POST", "sys/auth/jwt", {"type": "jwt"})
+    world.marks["JWT"] = root("GET", "sys/auth")["data"]["jwt/"]["accessor"]
+    pem = JWT_KEY.as_pem(private=False).decode()
+    root("POST", "auth/jwt/config", {"jwt_validation_pubkeys": [pem]})
+    role = {
+        "role_type": "jwt",
+        "user_claim": "sub",
+        "groups_claim": "groups",
+        "bound_audiences": ["acl-table"],
+    }
+    root("POST", "auth/jwt/role/dev", role)
+    groups = {}
+    for name, claim, policy in (
+        ("ext-devs", "devs", "ext-pol"),
+        ("ext-ops", "ops", "unclaimed-pol"),
+    ):
+        body = {"name": name, "type": "external", "policies": [policy]}
+        groups[name] = root("POST", "identity/group", body)["data"]["id"]
+        alias = {"name": claim, "mount_accessor": world.marks["JWT"]}
+        root("POST", "identity/group-alias", {**alias, "canonical_id": groups[name]})
+    parent = {"name": "grp-ext-parent", "policies": ["ext-parent-pol"]}
+    root("POST", "identity/group", {**parent, "member_group_ids": [groups["ext-devs"]]})
+    world.logins["j-dev"] = _jwt_login(world, "j-dev", ["devs", "no-alias"])
+    world.logins["j-noalias"] = _jwt_login(world, "j-noalias", ["no-alias"])
+    world.logins["j-left"] = _jwt_login(world, "j-left", ["devs"])
+    _jwt_login(world, "j-left", [])
+    _jwt_login(world, "j-back", ["devs"])
+    _jwt_login(world, "j-back", [])
+    world.logins["j-back"] = _jwt_login(world, "j-back", ["devs"])
 
 
 @pytest.fixture(scope="module")
