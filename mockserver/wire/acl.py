@@ -25,12 +25,10 @@ Deliberate difference from OpenBao 2.7: a request that asks for response
 wrapping (``X-Vault-Wrap-TTL``) is checked against ``min_wrapping_ttl`` and
 ``max_wrapping_ttl``, but the mock answers it unwrapped.
 
-Not modelled: policies of external groups. The real server makes an entity a
-member of an external group when a login through an auth method with group
-claims (JWT/OIDC, LDAP, ...) names the group's alias; the mock's userpass and
-approle logins carry no group claims, so its external groups have no members.
-The identity policies here count every group that lists the entity as a member,
-so they will cover external groups as soon as a login records such membership.
+External groups: a JWT login whose groups claim names a group alias makes the
+entity a member of that external group (and the next login may take it out
+again), as on the real server. The identity policies here count every group that
+lists the entity as a member, external ones and their parents included.
 """
 
 from __future__ import annotations
