@@ -84,12 +84,19 @@ def probe_group(
     document: dict[str, Any],
     group: str,
     result: RunResult,
+    *,
+    only: set[str] | None = None,
 ) -> None:
-    """Probe every operation of ``group`` without a valid token; record findings."""
+    """Probe every operation of ``group`` without a valid token; record findings.
+
+    ``only`` narrows the probe to these operation labels.
+    """
     open_labels = _open_labels(document)
     with httpx.Client(base_url=target.api, timeout=10.0) as client:
         for operation in operations(document):
             if not in_group(operation, group) or operation.label in open_labels:
+                continue
+            if only is not None and operation.label not in only:
                 continue
             for scenario, token in SCENARIOS:
                 finding = _probe(

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from mockserver.conformance.classify import CAT_PATH
 from mockserver.conformance.model import KNOWN, NEW, Finding, RunResult
 from mockserver.errors import StartupError
 
@@ -147,7 +148,9 @@ class Baseline:
         """This baseline plus an entry for every new finding of ``results``.
 
         With ``prune``, entries no finding matched are dropped. A new entry's
-        ``why`` asks for an explanation.
+        ``why`` asks for an explanation. A finding caused by a path the server
+        refuses before routing becomes one entry for every operation and target,
+        since no operation has a say in it.
         """
         results = list(results)
         stale = set(self.not_seen(results)) if prune else set()
@@ -156,11 +159,12 @@ class Baseline:
             for finding in result.findings:
                 if any(entry.covers(finding) for entry in entries):
                     continue
+                everywhere = finding.category == CAT_PATH
                 entries.append(
                     Entry(
                         document=finding.document,
-                        target=finding.target,
-                        operation=finding.operation,
+                        target=ANY if everywhere else finding.target,
+                        operation=ANY if everywhere else finding.operation,
                         check=finding.check,
                         kind=finding.kind,
                         why=f"{UNEXPLAINED} ({finding.category})",

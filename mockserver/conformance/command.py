@@ -22,7 +22,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from mockserver.conformance.baseline import Baseline
-from mockserver.conformance.documents import GROUPS, OTHER, group_names, load
+from mockserver.conformance.documents import (
+    GROUPS,
+    OTHER,
+    group_names,
+    group_of,
+    load,
+    operations,
+)
 from mockserver.conformance.model import DOCUMENTS, PHASES, RunResult
 from mockserver.conformance.report import passed, terminal_summary, write_reports
 from mockserver.conformance.runner import Settings, run_group
@@ -111,6 +118,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="only these groups of operations (repeatable; default: all)",
     )
     parser.add_argument(
+        "--operation",
+        action="append",
+        metavar="'METHOD /path'",
+        help="only this operation, e.g. 'POST /identity/entity' (repeatable)",
+    )
+    parser.add_argument(
         "--phases",
         type=_phases,
         default=PHASES,
@@ -195,7 +208,13 @@ def _server(args: argparse.Namespace) -> Iterator[Target | None]:
 
 
 def _groups(args: argparse.Namespace, document: str) -> list[str]:
-    present = group_names(load(document))
+    doc = load(document)
+    present = group_names(doc)
+    if args.operation:
+        wanted = {
+            group_of(op.path) for op in operations(doc) if op.label in args.operation
+        }
+        present = [g for g in present if g in wanted]
     return [g for g in present if not args.group or g in args.group]
 
 
@@ -247,11 +266,19 @@ def run_command(args: argparse.Namespace) -> int:
             for group in _groups(args, document):
                 if use_mock:
                     with mock_target() as mock:
-                        results.append(run_group(mock, document, group, settings))
+                        results.append(
+                            run_group(
+                                mock, document, group, settings, only=args.operation
+                            )
+                        )
                     baseline.apply(results[-1:])
                     _progress(results[-1])
                 if server is not None:
-                    results.append(run_group(server, document, group, settings))
+                    results.append(
+                        run_group(
+                            server, document, group, settings, only=args.operation
+                        )
+                    )
                     baseline.apply(results[-1:])
                     _progress(results[-1])
     meta = {

@@ -43,13 +43,17 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One request: ``path`` below ``/v1``; ``capture`` maps names to JSON pointers."""
+    """One request: ``path`` below ``/v1``; ``capture`` maps names to JSON pointers.
+
+    ``body`` is sent as JSON; ``raw``, when given, is sent as it is instead.
+    """
 
     method: str
     path: str
     body: Any = None
     capture: dict[str, str] = field(default_factory=dict)
     token: bool = True
+    raw: bytes | None = None
 
 
 def _s(method: str, path: str, body: Any = None, **capture: str) -> Step:
@@ -270,16 +274,22 @@ SCENARIO: tuple[Step, ...] = (
     _s("DELETE", "identity/oidc/scope/diff-scope"),
     _s("DELETE", "identity/oidc/role/diff-role"),
     _s("DELETE", "identity/oidc/key/diff-key"),
+    _s("POST", "identity/oidc/scope/diff scope", {"template": "{}"}),
+    _s("DELETE", "identity/oidc/scope/diff scope"),
     # Errors every client meets.
     _s("GET", "identity/entity/id/no-such-id"),
     _s("GET", "identity/entity/id"),
     _s("DELETE", "identity/entity/id/no-such-id"),
     _s("POST", "identity/entity", {"name": 42, "disabled": "not-a-bool"}),
+    Step("POST", "identity/entity", raw=b"null", capture={"e4": "/data/id"}),
+    Step("POST", "identity/entity", raw=b"{not json"),
+    _s("POST", "identity/group", {"name": "diff-g5", "policies": {}}, g5="/data/id"),
+    _s("DELETE", "identity/group/id/<g5>"),
     Step("GET", "identity/entity/id/<e1>", token=False),
     # Clean-up.
     _s("DELETE", "identity/entity-alias/id/<a1>"),
     _s("DELETE", "identity/persona/id/<p1>"),
-    _s("POST", "identity/entity/batch-delete", {"entity_ids": ["<e3>"]}),
+    _s("POST", "identity/entity/batch-delete", {"entity_ids": ["<e3>", "<e4>"]}),
     _s("DELETE", "identity/entity/name/diff-e1"),
     _s("DELETE", "identity/entity/id/<e1>"),
     _s("LIST", "identity/entity/id"),
@@ -337,8 +347,10 @@ def play(target: Target, steps: Sequence[Step] = SCENARIO) -> list[Answer]:
             path = _fill(step.path, context)
             method = step.method
             headers = {TOKEN_HEADER: target.token} if step.token else {}
-            body = None
-            if step.body is not None:
+            body = step.raw
+            if body is not None:
+                headers["Content-Type"] = "application/json"
+            elif step.body is not None:
                 body = json.dumps(_fill(step.body, context)).encode()
                 headers["Content-Type"] = "application/json"
             try:

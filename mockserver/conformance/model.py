@@ -102,6 +102,7 @@ class RunResult:
 
     ``errors`` are problems of the run itself (a phase that crashed, a server
     that stopped answering), not of the target: any of them fails the gate.
+    ``notes`` say what a run left out and why (a stateful phase without links).
     """
 
     target: str
@@ -111,6 +112,7 @@ class RunResult:
     operations: dict[str, OperationStats] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def stats(self, operation: str) -> OperationStats:
@@ -142,6 +144,7 @@ class RunResult:
             },
             "findings": [f.to_dict() for f in self.findings],
             "errors": list(self.errors),
+            "notes": list(self.notes),
         }
 
     @classmethod
@@ -154,6 +157,7 @@ class RunResult:
             phases=list(data["phases"]),
             seconds=float(data.get("seconds", 0.0)),
             errors=list(data.get("errors", [])),
+            notes=list(data.get("notes", [])),
         )
         for name, counts in data.get("operations", {}).items():
             result.operations[name] = OperationStats(

@@ -28,6 +28,9 @@ from typing import Any
 from mockserver.conformance.baseline import Entry
 from mockserver.conformance.model import KNOWN, NEW, Finding, RunResult
 
+TERMINAL_LIMIT = 25
+"""The most new findings the terminal summary lists; the reports hold them all."""
+
 COLUMN_ORDER = {"repaired": 0, "published": 1, "differential": 2}
 
 CURL_NOTE = (
@@ -84,6 +87,7 @@ class Matrix:
     operations: list[str]
     cells: dict[tuple[str, Column], Cell]
     errors: list[str]
+    notes: list[str]
 
     @classmethod
     def build(cls, results: Iterable[RunResult]) -> Matrix:
@@ -91,9 +95,14 @@ class Matrix:
         cells: dict[tuple[str, Column], Cell] = {}
         columns: set[Column] = set()
         errors: list[str] = []
+        notes: list[str] = []
         for result in results:
             column = (result.target, result.document)
             columns.add(column)
+            for message in result.notes:
+                note = f"{result.target}/{result.document}: {message}"
+                if note not in notes:
+                    notes.append(note)
             for message in result.errors:
                 errors.append(
                     f"{result.target}/{result.document}/{result.group}: {message}"
@@ -112,7 +121,7 @@ class Matrix:
             columns,
             key=lambda c: (c[0] != "mock", c[0], COLUMN_ORDER.get(c[1], 9), c[1]),
         )
-        return cls(ordered, operations, cells, errors)
+        return cls(ordered, operations, cells, errors, notes)
 
     def cell(self, operation: str, column: Column) -> Cell:
         """The cell of ``operation`` in ``column`` (an empty one if it did not run)."""
@@ -284,6 +293,8 @@ def markdown(
         out += ["Settings: " + ", ".join(f"{k}={v}" for k, v in meta.items()), ""]
     if matrix.errors:
         out += ["## Run errors", ""] + [f"- {e}" for e in matrix.errors] + [""]
+    if matrix.notes:
+        out += ["## Left out", ""] + [f"- {n}" for n in matrix.notes] + [""]
     out += ["## Operations", ""]
     header = "| operation | " + " | ".join(_label(c) for c in matrix.columns) + " |"
     out += [header, "|" + " --- |" * (len(matrix.columns) + 1)]
@@ -351,12 +362,21 @@ def terminal_summary(
     matrix = Matrix.build(results)
     for message in matrix.errors:
         lines.append(f"  run error: {message}")
+    shown: set[tuple[str, ...]] = set()
     for finding in matrix.findings():
-        if finding.status == NEW:
-            lines.append(
-                f"  NEW {finding.target}/{finding.document} {finding.operation}: "
-                f"{finding.kind}\n    {finding.curl}"
-            )
+        if finding.status != NEW or finding.key in shown:
+            continue
+        shown.add(finding.key)
+        if len(shown) > TERMINAL_LIMIT:
+            continue
+        lines.append(
+            f"  NEW {finding.target}/{finding.document} {finding.operation}: "
+            f"{finding.kind}\n    {finding.curl}"
+        )
+    if len(shown) > TERMINAL_LIMIT:
+        lines.append(
+            f"  ... and {len(shown) - TERMINAL_LIMIT} more new findings: see summary.md"
+        )
     if report_dir is not None:
         lines.append(f"  reports: {report_dir}/summary.md, junit.xml, conformance.json")
     return "\n".join(lines)

@@ -24,13 +24,20 @@ import copy
 import json
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs
 
 from mockserver.conformance import authcheck
 from mockserver.conformance.classify import classify
-from mockserver.conformance.documents import in_group, load, operations
+from mockserver.conformance.documents import (
+    EXCLUDED,
+    group_of,
+    in_group,
+    load,
+    operations,
+)
 from mockserver.conformance.model import PHASES, Finding, RunResult
 from mockserver.conformance.reproduce import curl
 from mockserver.conformance.targets import Target
@@ -132,10 +139,12 @@ def run_group(
     settings: Settings,
     *,
     document: dict[str, Any] | None = None,
+    only: Collection[str] | None = None,
 ) -> RunResult:
     """Run the phases of ``settings`` over ``group`` of ``document_name``.
 
-    ``document`` replaces the packaged document of that name (tests use it).
+    ``document`` replaces the packaged document of that name (tests use it);
+    ``only`` narrows the run to these operations (``METHOD /path`` labels).
     Problems of the run itself (a phase that crashed, a server that stopped
     answering) land in ``RunResult.errors``; disagreements in ``findings``.
     """
@@ -147,12 +156,20 @@ def run_group(
         phases=[p for p in PHASES if p in settings.phases],
     )
     started = time.monotonic()
+    for op in operations(doc):
+        if op.label in EXCLUDED and group_of(op.path) == group:
+            result.notes.append(f"not sent: {op.label}: {EXCLUDED[op.label]}")
+    chosen = None if only is None else set(only)
     if any(p in settings.phases for p in UNIT_PHASES):
-        _engine(target, document_name, doc, group, settings, result, stateful=False)
+        _engine(
+            target, document_name, doc, group, settings, result, chosen, stateful=False
+        )
     if "stateful" in settings.phases:
-        _engine(target, document_name, doc, group, settings, result, stateful=True)
+        _engine(
+            target, document_name, doc, group, settings, result, chosen, stateful=True
+        )
     if "auth" in settings.phases:
-        authcheck.probe_group(target, document_name, doc, group, result)
+        authcheck.probe_group(target, document_name, doc, group, result, only=chosen)
     result.seconds = time.monotonic() - started
     return result
 
@@ -164,6 +181,7 @@ def _engine(
     group: str,
     settings: Settings,
     result: RunResult,
+    only: set[str] | None,
     *,
     stateful: bool,
 ) -> None:
@@ -173,9 +191,15 @@ def _engine(
     labels = {
         op.label
         for op in operations(document)
-        if in_group(op, group, stateful=stateful)
+        if in_group(op, group, stateful=stateful) and (only is None or op.label in only)
     }
     if not labels:
+        return
+    if stateful and not _linked(document, labels):
+        result.notes.append(
+            f"stateful: no OpenAPI links join the operations of {group!r}; "
+            "the phase did not run"
+        )
         return
     config = schemathesis_config(target, settings, stateful=stateful)
     schema = schemathesis.openapi.from_dict(copy.deepcopy(document), config=config)
@@ -202,6 +226,19 @@ def _engine(
             reason = event.stop_reason.skip_explanation
             if reason is not None:
                 result.errors.append(f"the run stopped early: {reason}")
+
+
+def _linked(document: dict[str, Any], labels: set[str]) -> bool:
+    """Whether any link of ``document`` goes from one of ``labels`` to another."""
+    ids = {op.operation_id: op.label for op in operations(document)}
+    for op in operations(document):
+        if op.label not in labels:
+            continue
+        for response in op.definition.get("responses", {}).values():
+            for link in (response.get("links") or {}).values():
+                if ids.get(str(link.get("operationId"))) in labels:
+                    return True
+    return False
 
 
 def _record(
@@ -287,6 +324,10 @@ def _finding(
         parameter=parameter,
     )
     command = _command(request, target.token)
+    message = str(getattr(failure, "message", "") or "").strip()
+    answer = _answer(interaction.response)
+    if answer:
+        message = f"{message}\n{answer}" if message else answer
     if phase == "stateful":
         command = _chain(recorder, case_id, target.token) or command
     return Finding(
@@ -298,7 +339,7 @@ def _finding(
         kind=kind,
         category=category,
         title=str(getattr(failure, "title", "") or type(failure).__name__),
-        message=str(getattr(failure, "message", "") or "").strip(),
+        message=message,
         curl=command,
     )
 
@@ -322,6 +363,16 @@ def _weakly_valid(case: Any, request: Any, document: dict[str, Any]) -> bool:
         except json.JSONDecodeError:
             return False
     return valid_after_decoding(body, schema, document)
+
+
+def _answer(response: Any) -> str:
+    """What the server answered, shortened: the status and the start of the body."""
+    if response is None:
+        return ""
+    content = getattr(response, "content", b"") or b""
+    text = content[:300].decode("utf-8", errors="replace")
+    more = "..." if len(content) > 300 else ""
+    return f"Answered {response.status_code}: {text or '(no body)'}{more}"
 
 
 def _command(request: Any, token: str) -> str:

@@ -1,9 +1,11 @@
 """Is a request body invalid for a Vault server, or only for a strict reader?
 
-A Vault-compatible server decodes JSON bodies weakly, field by field: ``null`` is
-a field not given, a number or a boolean is accepted where a string is declared,
-``"a,b"`` where a list is, ``"30"`` or ``"1h"`` where a number of seconds is,
-``"true"`` or ``1`` where a boolean is. schemathesis' ``negative_data_rejection``
+A Vault-compatible server decodes JSON bodies weakly, field by field: a ``null``
+body is no body and a ``null`` field is a field not given, a number or a boolean is
+accepted where a string is declared, ``"a,b"`` where a list is, ``"30"`` or
+``"1h"`` where a number of seconds is, ``"true"`` or ``1`` where a boolean is, an
+empty string where a boolean or a number is (false, zero), and an empty object
+where a list is (and the reverse). schemathesis' ``negative_data_rejection``
 sends such bodies as *invalid* and expects a 4xx; a Vault server rightly accepts
 them. :func:`valid_after_decoding` tells those cases apart, so the check keeps
 its teeth for what the server must refuse (a missing required field, a value
@@ -69,6 +71,8 @@ def _coerce(value: Any, schema: dict[str, Any]) -> Any:
         return value if isinstance(value, str) else str(value)
     if types & {"integer", "number"} and isinstance(value, str):
         text = value.strip()
+        if not text:
+            return 0
         if re.fullmatch(r"-?\d+", text):
             return int(text)
         if _DURATION.match(text):
@@ -77,10 +81,16 @@ def _coerce(value: Any, schema: dict[str, Any]) -> Any:
     if "integer" in types and isinstance(value, float) and value.is_integer():
         return int(value)
     if "boolean" in types:
+        if value == "":
+            return False
         if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
             return value.strip().lower() in _TRUE
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return value != 0
+    if "array" in types and value == {}:
+        return []
+    if "object" in types and value == []:
+        return {}
     if "array" in types:
         raw = schema.get("items")
         items: dict[str, Any] = raw if isinstance(raw, dict) else {}
@@ -119,6 +129,8 @@ def valid_after_decoding(
     the body is decoded field by field; nested objects are read as maps.
     """
     resolved = _resolve(schema, document)
+    if body is None:
+        body = {}
     if not isinstance(body, dict) or not isinstance(resolved, dict):
         return False
     decoded = _coerce_object(body, resolved)
