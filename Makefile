@@ -11,6 +11,17 @@ REAL_PORT ?= 8210
 # it installing the dependencies from the package index, so `make test` leaves it
 # out: run `make wheel-test`, or `make test WHEEL_TEST=1`.
 WHEEL_TEST ?= 0
+# The conformance gate (contract_tests/): schemathesis against the mock and a fresh
+# `bao server -dev` on 127.0.0.1 for each test, both documents, and the differential
+# scenario. CONFORMANCE_EXAMPLES is the number of generated cases per operation (and
+# of stateful sequences); `make test` runs a bounded pass of
+# CONFORMANCE_QUICK_EXAMPLES.
+CONFORMANCE_EXAMPLES ?= 10
+CONFORMANCE_QUICK_EXAMPLES ?= 3
+CONFORMANCE_DEEP_EXAMPLES ?= 100
+CONFORMANCE_WORKERS ?= 2
+CONFORMANCE_ARGS ?=
+CONFORMANCE := $(PY) -m pytest contract_tests -n $(CONFORMANCE_WORKERS) --conformance-differential
 
 .PHONY: help serve real-server test lint typecheck unit spec spec-lint wheel-test image clean
 
@@ -18,6 +29,9 @@ help:
 	@echo "make serve     run the mock on http://$(HOST):$(PORT) (root token: root)"
 	@echo "make real-server run a real bao server -dev on http://127.0.0.1:$(REAL_PORT) (root token: root)"
 	@echo "make test      lint, type-check and run the whole test suite"
+	@echo "make conformance  the conformance gate: mock and a bao dev server, both documents"
+	@echo "make conformance-deep  the same with CONFORMANCE_DEEP_EXAMPLES cases per operation"
+	@echo "make conformance-baseline  record new drift in contract_tests/baseline.json"
 	@echo "make spec      rebuild the merged API document from spec/"
 	@echo "make spec-lint list the defects of the published fragments"
 	@echo "make wheel-test build the wheel, install it in a fresh venv and serve from it"
@@ -48,7 +62,28 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	VAULTMOCK_WHEEL_TEST=$(WHEEL_TEST) $(PY) -m pytest -n auto $(PYTEST_ARGS)
 
-test: lint typecheck unit
+test: lint typecheck unit conformance-quick
+
+.PHONY: conformance conformance-quick conformance-deep conformance-baseline
+
+conformance: $(STAMP)
+	$(CONFORMANCE) --conformance-max-examples $(CONFORMANCE_EXAMPLES) $(CONFORMANCE_ARGS)
+
+# The bounded pass of `make test`: a few cases per operation, short sequences.
+conformance-quick: $(STAMP)
+	$(CONFORMANCE) --conformance-max-examples $(CONFORMANCE_QUICK_EXAMPLES) \
+		--conformance-stateful-steps 5 --conformance-report-dir reports/conformance-quick \
+		$(CONFORMANCE_ARGS)
+
+conformance-deep: $(STAMP)
+	$(CONFORMANCE) --conformance-max-examples $(CONFORMANCE_DEEP_EXAMPLES) \
+		--conformance-stateful-steps 20 --conformance-report-dir reports/conformance-deep \
+		$(CONFORMANCE_ARGS)
+
+# Adds every new finding to contract_tests/baseline.json; then explain each `why`.
+conformance-baseline: $(STAMP)
+	$(CONFORMANCE) --conformance-max-examples $(CONFORMANCE_EXAMPLES) \
+		--conformance-update-baseline $(CONFORMANCE_ARGS)
 
 spec: $(STAMP)
 	$(VENV)/bin/vaultmock spec build
