@@ -54,6 +54,7 @@ def test_the_mock_conforms_to_the_repaired_document() -> None:
             QUICK.with_phases(("examples", "auth")),
             only={CONFIG},
         )
+    assert (result.target, result.document) == ("mock", "repaired")
     assert result.errors == []
     assert result.findings == []
     assert result.operations[CONFIG].requests == {"examples": 1, "auth": 2}
