@@ -282,8 +282,9 @@ def _explain(result: RunResult) -> str:
             f"  {finding.operation}: {finding.kind} "
             f"({finding.phase}, {finding.check}, seen {finding.count}x)"
         )
-        if finding.message:
-            lines += ["    " + line for line in finding.message.splitlines()[:8]]
+        message = [line for line in finding.message.splitlines() if line.strip()]
+        shown = message[:3] + [m for m in message[3:] if m.startswith("Answered ")]
+        lines += ["    " + line for line in shown]
         lines += ["    " + line for line in finding.curl.splitlines()]
     lines.append(
         "If this drift is accepted, record it: `make conformance-baseline`, then "

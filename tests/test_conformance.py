@@ -4,6 +4,9 @@ handler, the command, and a real ``bao server -dev`` against the published docum
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from mockserver.conformance.model import NEW
 from mockserver.conformance.report import terminal_summary
 from mockserver.handlers import _envelope, entities, oidc
 
+ROOT = Path(__file__).resolve().parent.parent
 CONFIG = "GET /identity/oidc/config"
 CREATE = "POST /identity/entity"
 QUICK = Settings(phases=("examples", "fuzzing"), max_examples=3)
@@ -186,3 +190,60 @@ def real_server() -> Iterator[Any]:
 
     with DevServer() as dev:
         yield dev.target()
+
+
+BREAKER = """
+from mockserver.handlers import _envelope, oidc
+
+
+async def broken():
+    return _envelope.envelope({"issuer": 42})
+
+
+def pytest_configure(config):
+    oidc.oidc_read_configuration = broken
+"""
+
+
+def test_the_pytest_gate_fails_on_a_broken_handler_and_says_why(tmp_path: Path) -> None:
+    """`make conformance`'s suite, with one handler broken by a plugin."""
+    (tmp_path / "breaker.py").write_text(BREAKER)
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    reports = tmp_path / "reports"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(ROOT / "contract_tests"),
+            "-p",
+            "breaker",
+            "-p",
+            "no:cacheprovider",
+            "--conformance-targets=mock",
+            "--conformance-documents=repaired",
+            "--conformance-groups=oidc",
+            "--conformance-phases=examples",
+            "--conformance-max-examples=1",
+            f"--conformance-report-dir={reports}",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    out = run.stdout
+    assert "mock / repaired / oidc (examples): 1 new findings, 0 run errors" in out
+    assert (
+        "GET /identity/oidc/config: body of 200 violates the schema at "
+        "properties/data/properties/issuer/type (examples, response_schema_conformance"
+    ) in out
+    assert '42 is not of type "string"' in out
+    assert 'Answered 200: {"request_id"' in out
+    assert "curl -sS -X GET \"$VAULT_ADDR\"'/v1/identity/oidc/config'" in out
+    assert "make conformance-baseline" in out
+    assert "conformance FAILED: 1 new" in out
+    assert "**1 new**" in (reports / "summary.md").read_text()
