@@ -275,8 +275,8 @@ def _explain(result: RunResult) -> str:
         f"({', '.join(result.phases)}): {len(new)} new findings, "
         f"{len(result.errors)} run errors"
     ]
-    for message in result.errors:
-        lines.append(f"  run error: {message}")
+    for error in result.errors:
+        lines.append(f"  run error: {error}")
     for finding in new:
         lines.append(
             f"  {finding.operation}: {finding.kind} "
