@@ -2,35 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 from starlette.testclient import TestClient
-
-from mockserver.app import create_app
-from mockserver.config import ServerConfig
-
-ROOT = {"X-Vault-Token": "root"}
-
-
-@pytest.fixture(scope="module")
-def app_client() -> Iterator[tuple[Any, TestClient]]:
-    app = create_app(ServerConfig(seed=3))
-    with TestClient(app, base_url="http://127.0.0.1:8200") as client:
-        yield app, client
-
-
-@pytest.fixture
-def client(app_client: tuple[Any, TestClient]) -> TestClient:
-    app, client = app_client
-    app.store.reset()
-    return client
-
-
-def call(client: TestClient, method: str, path: str, **kwargs: Any) -> Any:
-    headers = kwargs.pop("headers", ROOT)
-    return client.request(method, "/v1" + path, headers=headers, **kwargs)
+from vaulthttp import ROOT, call
 
 
 def userpass(client: TestClient) -> str:

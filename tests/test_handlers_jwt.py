@@ -4,42 +4,17 @@ uses, logins, and external groups joined through group aliases."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey
 from starlette.testclient import TestClient
+from vaulthttp import call
 
-from mockserver.app import MockApp, create_app
-from mockserver.config import ServerConfig
-
-ROOT = {"X-Vault-Token": "root"}
 KEY = ECKey.generate_key("P-256")
 PEM = KEY.as_pem(private=False).decode()
 ISSUER = "https://issuer.test"
-
-
-@pytest.fixture(scope="module")
-def app_client() -> Iterator[tuple[MockApp, TestClient, list[BaseException]]]:
-    errors: list[BaseException] = []
-    app = create_app(ServerConfig(seed=21, on_error=errors.append))
-    with TestClient(app, base_url="http://127.0.0.1:8200") as client:
-        yield app, client, errors
-
-
-@pytest.fixture
-def client(app_client: tuple[MockApp, TestClient, list[BaseException]]) -> TestClient:
-    app, client, errors = app_client
-    app.store.reset()
-    errors.clear()
-    return client
-
-
-def call(client: TestClient, method: str, path: str, **kwargs: Any) -> Any:
-    headers = kwargs.pop("headers", ROOT)
-    return client.request(method, "/v1" + path, headers=headers, **kwargs)
 
 
 def sign(**claims: Any) -> str:
