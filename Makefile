@@ -107,3 +107,4 @@ BENCH_ARGS ?=
 .PHONY: bench
 bench: $(STAMP)
 	$(PY) -m bench $(BENCH_ARGS)
+	$(PY) -m bench.acl --json bench/acl-results.json
