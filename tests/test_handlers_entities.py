@@ -250,3 +250,46 @@ def test_list_query_is_a_boolean(client: TestClient, query: str, status: int) ->
     assert answer.status_code == status
     if status != 405:
         assert answer.json() == {"errors": []}
+
+
+def test_a_null_body_is_an_empty_one(client: TestClient) -> None:
+    answer = call(client, "POST", "/identity/entity", content=b"null")
+    assert answer.status_code == 200
+    assert answer.json()["data"]["name"].startswith("entity_")
+
+
+def test_an_empty_object_is_an_empty_list(client: TestClient) -> None:
+    answer = call(
+        client, "POST", "/identity/entity", json={"name": "e", "policies": {}}
+    )
+    assert answer.status_code == 200
+    read = call(client, "GET", "/identity/entity/name/e").json()["data"]
+    assert read["policies"] == []
+
+
+def test_custom_metadata_of_new_aliases_by_surface(client: TestClient) -> None:
+    accessor = userpass(client)
+    newer = call(
+        client,
+        "POST",
+        "/identity/entity-alias",
+        json={"name": "n", "mount_accessor": accessor},
+    ).json()["data"]["id"]
+    older = call(
+        client,
+        "POST",
+        "/identity/alias",
+        json={"name": "o", "mount_accessor": accessor},
+    ).json()["data"]["id"]
+    assert (
+        call(client, "GET", f"/identity/alias/id/{newer}").json()["data"][
+            "custom_metadata"
+        ]
+        is None
+    )
+    assert (
+        call(client, "GET", f"/identity/alias/id/{older}").json()["data"][
+            "custom_metadata"
+        ]
+        == {}
+    )

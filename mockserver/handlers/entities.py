@@ -166,7 +166,18 @@ async def entity_list_aliases_by_id() -> Response:
 
 # -- the older identity/alias surface: the same aliases under another path -------
 
-alias_create = entity_create_alias
+
+async def alias_create(body: Body = None) -> Response:
+    """``POST /identity/alias``: as ``entity-alias``, but a new alias's custom
+    metadata is an empty map rather than null, as the real server keeps it."""
+    fields = _alias_fields(body)
+    fields.setdefault("custom_metadata", {})
+    alias, answered = _backend().entity_create_alias(
+        id=(body or {}).get("id"), **fields
+    )
+    return _alias_written(alias) if answered else no_content()
+
+
 alias_read_by_id = entity_read_alias_by_id
 alias_update_by_id = entity_update_alias_by_id
 alias_delete_by_id = entity_delete_alias_by_id

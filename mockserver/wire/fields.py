@@ -138,6 +138,8 @@ def parse_duration(text: str) -> int | None:
 def _to_string_list(value: Any) -> list[str]:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, dict) and not value:
+        return []  # the server decodes an empty object into an empty list
     items = value if isinstance(value, list) else [value]
     problems = []
     strings = []

@@ -191,6 +191,9 @@ class VaultBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
                 if not detail.startswith("refused"):
                     detail = f"failed to decode JSON input: {detail}"
                 raise BadRequestProblem(detail=detail) from None
+        if parsed is None:
+            # A JSON null decodes into the server's empty map: no fields given.
+            parsed = {}
         if not isinstance(parsed, dict):
             kind = "array" if isinstance(parsed, list) else type(parsed).__name__
             raise BadRequestProblem(
