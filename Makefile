@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-HOST   ?= 127.0.0.1
-PORT   ?= 8200
+HOST   ?= $(or $(VAULTMOCK_HOST),127.0.0.1)
+PORT   ?= $(or $(VAULTMOCK_PORT),8200)
 PYTEST_ARGS ?=
 REAL_PORT ?= 8210
 # The wheel test (build, install in a fresh venv, serve) takes 20 to 60 s, most of
@@ -26,7 +26,7 @@ CONFORMANCE := $(PY) -m pytest contract_tests -n $(CONFORMANCE_WORKERS) --confor
 .PHONY: help serve real-server test lint typecheck unit spec spec-lint wheel-test image clean
 
 help:
-	@echo "make serve     run the mock on http://$(HOST):$(PORT) (root token: root)"
+	@echo "make serve     run the mock on http://$(HOST):$(PORT) (root token: root); PORT=... HOST=... to change"
 	@echo "make real-server run a real bao server -dev on http://127.0.0.1:$(REAL_PORT) (root token: root)"
 	@echo "make test      lint, type-check and run the whole test suite"
 	@echo "make conformance  the conformance gate: mock and a bao dev server, both documents"
