@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mockserver.backends._base import Randomness, check_policy_names
+from mockserver.backends._limits import check_metadata
 from mockserver.backends.mounts import MountBackend
 from mockserver.errors import InvalidRequest, NotFound, multierror
 
@@ -559,6 +560,7 @@ class EntityBackend:
         disabled: bool | None,
     ) -> Entity:
         check_policy_names(policies)
+        check_metadata("entity", metadata)
         entity_id = self._random.uuid()
         if not name:
             name = f"entity_{self._random.hex(8)}.root"
@@ -587,6 +589,7 @@ class EntityBackend:
         disabled: bool | None,
     ) -> None:
         check_policy_names(policies)
+        check_metadata("entity", metadata)
         if name and name != entity.name:
             holder = self._names.get(name.lower())
             if holder is not None and holder != entity.id:

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from mockserver.backends._base import Randomness, check_policy_names
+from mockserver.backends._limits import check_metadata
 from mockserver.backends.entities import EntityBackend
 from mockserver.backends.mounts import MountBackend
 from mockserver.errors import InvalidRequest, NotFound, multierror
@@ -462,6 +463,7 @@ class GroupBackend:
     ) -> tuple[Group, bool]:
         """Check every field first, then create or update: a refusal changes nothing."""
         check_policy_names(policies)
+        check_metadata("group", metadata)
         if name and (group is None or name != group.name):
             holder = self._names.get(name.lower())
             if holder is not None and (group is None or holder != group.id):
