@@ -293,3 +293,40 @@ def test_custom_metadata_of_new_aliases_by_surface(client: TestClient) -> None:
         ]
         == {}
     )
+
+
+def test_form_fields_are_read_when_the_body_is_not_json(client: TestClient) -> None:
+    form = {**ROOT, "Content-Type": "application/x-www-form-urlencoded"}
+    made = call(
+        client,
+        "POST",
+        "/identity/entity",
+        content=b"name=formy&policies=a",
+        headers=form,
+    )
+    assert made.status_code == 200
+    read = call(client, "GET", "/identity/entity/name/formy").json()["data"]
+    assert read["policies"] == ["a"]
+    plain = {**ROOT, "Content-Type": "text/plain"}
+    refused = call(
+        client, "POST", "/identity/entity", content=b"name=plain", headers=plain
+    )
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0].startswith("failed to decode JSON input")
+
+
+def test_invalid_utf8_becomes_a_replacement_character(client: TestClient) -> None:
+    made = call(client, "POST", "/identity/entity", content=b'{"name": "a\xffb"}')
+    assert made.status_code == 200
+    assert made.json()["data"]["name"] == "a\ufffdb"
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"), [(b'"x"', "string"), (b"5", "number"), (b"true", "bool")]
+)
+def test_non_object_bodies_name_the_go_kind(
+    client: TestClient, body: bytes, kind: str
+) -> None:
+    answer = call(client, "POST", "/identity/entity", content=body)
+    assert answer.status_code == 400
+    assert f"cannot unmarshal {kind} into Go value" in answer.json()["errors"][0]

@@ -154,9 +154,9 @@ def test_answers_match_connexion(monkeypatch: pytest.MonkeyPatch) -> None:
     served: list[str] = []
     run = FastPathMiddleware._run
 
-    async def counting_run(operation: Any, *args: Any) -> Any:
+    async def counting_run(operation: Any, *args: Any, **kwargs: Any) -> Any:
         served.append(operation.operation_id)
-        return await run(operation, *args)
+        return await run(operation, *args, **kwargs)
 
     monkeypatch.setattr(FastPathMiddleware, "_run", staticmethod(counting_run))
     fast = asyncio.run(_play(create_app(ServerConfig(seed=3))))

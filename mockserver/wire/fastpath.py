@@ -50,7 +50,7 @@ from mockserver.errors import RequestError
 from mockserver.wire import errors
 from mockserver.wire.errors import ErrorListener
 from mockserver.wire.middleware import API_PREFIX
-from mockserver.wire.validation import VaultBodyValidator, read_body
+from mockserver.wire.validation import FORM_MARKER, VaultBodyValidator, read_body
 
 logger = logging.getLogger(__name__)
 
@@ -377,7 +377,8 @@ class FastPathMiddleware:
             await send(message)
 
         try:
-            response = await self._run(operation, arguments, receive)
+            form = any(k == FORM_MARKER for k, _ in scope["headers"])
+            response = await self._run(operation, arguments, receive, form=form)
             await response(scope, receive, tracking_send)
         except Exception as exc:
             if started:
@@ -386,10 +387,14 @@ class FastPathMiddleware:
 
     @staticmethod
     async def _run(
-        operation: FastOperation, arguments: dict[str, Any], receive: Receive
+        operation: FastOperation,
+        arguments: dict[str, Any],
+        receive: Receive,
+        *,
+        form: bool,
     ) -> Response:
         if operation.body is not None:
-            body = operation.body.decode(await read_body(receive))
+            body = operation.body.decode(await read_body(receive), form=form)
             if operation.body_name is not None:
                 arguments[operation.body_name] = body
         result = await operation.handler(**arguments)

@@ -26,6 +26,7 @@ from mockserver.errors import PermissionDenied, RequestError, UnsupportedOperati
 from mockserver.wire.accesslog import redact_path
 from mockserver.wire.acl import AccessControl
 from mockserver.wire.context import RequestContext, close_context, open_context
+from mockserver.wire.validation import FORM_MARKER
 
 logger = logging.getLogger(__name__)
 
@@ -191,9 +192,13 @@ class VaultWireMiddleware:
         scope["query_string"] = with_list_flag(scope.get("query_string", b""), listing)
 
         if method in ("POST", "PATCH") and not self.routes.takes_form(method, path):
-            headers = [
-                (k, v) for k, v in scope["headers"] if k.lower() != b"content-type"
-            ]
+            headers = []
+            for key, value in scope["headers"]:
+                if key.lower() == b"content-type":
+                    if value.lower().startswith(b"application/x-www-form-urlencoded"):
+                        headers.append((FORM_MARKER, b"1"))
+                elif key.lower() != FORM_MARKER:
+                    headers.append((key, value))
             headers.append((b"content-type", b"application/json"))
             scope["headers"] = headers
 

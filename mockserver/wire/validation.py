@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import parse_qsl
 
 from connexion.exceptions import BadRequestProblem
 from connexion.json_schema import Draft4RequestValidator
@@ -155,6 +156,21 @@ def _go_json_error(exc: json.JSONDecodeError, text: str) -> str:
     return f"invalid character {text[exc.pos]!r} at offset {exc.pos + 1}"
 
 
+FORM_MARKER = b"x-vaultmock-form-body"
+"""Header the wire layer adds when the client sent a form-encoded body."""
+
+_GO_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "bool"}
+
+
+def form_fields(text: str) -> dict[str, Any]:
+    """Form fields as the real server reads them: one value as a string, several
+    as a list."""
+    fields: dict[str, list[str]] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        fields.setdefault(key, []).append(value)
+    return {k: v[0] if len(v) == 1 else v for k, v in fields.items()}
+
+
 class VaultBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     """Decode and check a JSON body as the real server does."""
 
@@ -165,27 +181,32 @@ class VaultBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     async def wrap_receive(
         self, receive: Receive, *, scope: Scope
     ) -> tuple[Receive, Scope]:
-        body = self.decode(await read_body(receive))
+        form = any(k == FORM_MARKER for k, _ in scope.get("headers", ()))
+        body = self.decode(await read_body(receive), form=form)
         receive, scope = self._insert_body(receive, body=body, scope=scope)
         return receive, scope
 
-    def decode(self, raw: bytes) -> dict[str, Any]:
-        """Parse, decode and validate one body; raise a 400 problem if it is bad."""
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise BadRequestProblem(
-                detail=f"failed to decode JSON input: invalid UTF-8 at offset {exc.start}"
-            ) from None
+    def decode(self, raw: bytes, *, form: bool = False) -> dict[str, Any]:
+        """Parse, decode and validate one body; raise a 400 problem if it is bad.
+
+        ``form``: the client declared a form-encoded body; the real server then
+        reads it as JSON if it is JSON, and as form fields otherwise.
+        """
+        # Invalid UTF-8 becomes U+FFFD, as the real server's JSON decoder does.
+        text = raw.decode("utf-8", errors="replace")
         if not text.strip():
             parsed: Any = {}
         else:
             try:
                 parsed = parse_json(text)
             except json.JSONDecodeError as exc:
-                raise BadRequestProblem(
-                    detail=f"failed to decode JSON input: {_go_json_error(exc, text)}"
-                ) from None
+                if form:
+                    parsed = form_fields(text)
+                else:
+                    raise BadRequestProblem(
+                        detail="failed to decode JSON input: "
+                        f"{_go_json_error(exc, text)}"
+                    ) from None
             except _Refused as exc:
                 detail = str(exc)
                 if not detail.startswith("refused"):
@@ -195,7 +216,7 @@ class VaultBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
             # A JSON null decodes into the server's empty map: no fields given.
             parsed = {}
         if not isinstance(parsed, dict):
-            kind = "array" if isinstance(parsed, list) else type(parsed).__name__
+            kind = _GO_KINDS.get(type(parsed), "value")
             raise BadRequestProblem(
                 detail="failed to decode JSON input: json: cannot unmarshal "
                 f"{kind} into Go value of type map[string]interface {{}}"
