@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mockserver import __version__
+from mockserver.backends.seed import MAX_PRELOAD
 from mockserver.config import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -160,8 +161,10 @@ def serve_config(args: argparse.Namespace) -> ServerConfig:
     ``--fault`` flags replace the faults of ``VAULTMOCK_FAULTS`` rather than add
     to them, as every other flag replaces its variable.
     """
-    if args.preload < 0:
-        raise SystemExit("vaultmock: --preload takes a number of entities, 0 or more")
+    if not 0 <= args.preload <= MAX_PRELOAD:
+        raise SystemExit(
+            f"vaultmock: --preload takes a number of entities from 0 to {MAX_PRELOAD:,}"
+        )
     return ServerConfig(
         host=args.host,
         port=args.port,

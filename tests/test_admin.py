@@ -238,6 +238,10 @@ def test_seed_makes_ids_repeat_and_becomes_the_reset_baseline(
             b'{"seed": 1, "count": 2}',
             "unknown field(s) count; the fields are seed and preload",
         ),
+        (
+            b'{"seed": 1, "preload": 100000000}',
+            "preload must be at most 100,000 entities, got 100,000,000",
+        ),
     ],
 )
 def test_seed_refuses_bad_bodies(

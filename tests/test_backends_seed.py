@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import pytest
+
 from mockserver.backends import Store
-from mockserver.backends.seed import preload
+from mockserver.backends.seed import MAX_PRELOAD, preload
 
 
 def test_preload_makes_entities_with_userpass_aliases() -> None:
@@ -38,3 +40,10 @@ def test_preload_twice_adds_more() -> None:
     preload(store, 5)
     preload(store, 5)
     assert len(store.entities.entity_list_by_id()) == 10
+
+
+def test_preload_is_bounded() -> None:
+    store = Store(seed=1)
+    with pytest.raises(ValueError, match="0 to 100,000 entities"):
+        preload(store, MAX_PRELOAD + 1)
+    assert store.entities.entities == {}

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mockserver import __version__
 from mockserver.backends import Store
+from mockserver.backends.seed import MAX_PRELOAD
 from mockserver.statefile import StateFile
 from mockserver.wire.errors import ErrorListener
 from mockserver.wire.faults import FaultRule, Faults, FaultSpecError
@@ -206,6 +207,12 @@ class _Routes:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise AdminError(400, f"seed must be a whole number or null, got {seed!r}")
         preload = _count("preload", body.get("preload", 0)) or 0
+        if preload > MAX_PRELOAD:
+            raise AdminError(
+                400,
+                f"preload must be at most {MAX_PRELOAD:,} entities, got {preload:,}; "
+                "for a bigger store, restore a snapshot",
+            )
         self._fresh_state(seed, preload)
         self.ctx.seed, self.ctx.preload = seed, preload
         logger.info("reseeded (seed %s, preload %d)", seed, preload)
