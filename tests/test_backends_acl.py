@@ -366,3 +366,12 @@ def test_default_policy_grants_what_the_real_one_does() -> None:
         "read",
         "update",
     ]
+
+
+def test_huge_policies_are_refused_with_a_way_out() -> None:
+    from mockserver.backends.acl import MAX_POLICY_CHARS, PolicyError, parse_policy
+
+    block = 'path "secret/x" { capabilities = ["read"] }\n'
+    text = block * (MAX_POLICY_CHARS // len(block) + 1)
+    with pytest.raises(PolicyError, match="split it into several policies"):
+        parse_policy(text)

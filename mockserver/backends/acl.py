@@ -89,6 +89,10 @@ _TEMPLATE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 _FORBIDDEN_IN_TEMPLATES = ("/", "*", "+")
 
 
+MAX_POLICY_CHARS = 256 * 1024
+"""The longest policy text the mock parses."""
+
+
 class PolicyError(InvalidRequest):
     """A policy the real server would refuse; ``reason`` is its wording."""
 
@@ -229,6 +233,14 @@ def parse_policy(text: str) -> ParsedPolicy:
     Raises :class:`PolicyError` with the real server's reason for a policy it
     refuses (the message starts ``failed to parse policy:``).
     """
+    if len(text) > MAX_POLICY_CHARS:
+        # The parser's cost grows faster than the text; the whole server would
+        # wait on one huge policy.
+        raise PolicyError(
+            f"vaultmock refuses policies over {MAX_POLICY_CHARS // 1024} KiB of "
+            f"text (this one has {len(text) // 1024} KiB; the real server takes "
+            "bigger ones): split it into several policies"
+        )
     pairs = _top_level_pairs(text)
     rules: list[PathRule] = []
     for key, value in pairs:
