@@ -102,3 +102,14 @@ def test_json_formatter_keeps_a_traceback_on_one_line() -> None:
     text = JsonFormatter().format(record)
     assert "\n" not in text
     assert "ValueError: boom" in json.loads(text)["exc"]
+
+
+def test_paths_cannot_forge_log_lines() -> None:
+    from mockserver.wire.accesslog import redact_path
+
+    forged = "/v1/identity/entity/name/x\n2026-12-04 WARNING forged\x1b[31m"
+    shown = redact_path(forged)
+    assert "\n" not in shown
+    assert "\x1b" not in shown
+    assert "\\n2026-12-04 WARNING forged\\x1b[31m" in shown
+    assert redact_path("/v1/identity/entity/name/é") == "/v1/identity/entity/name/é"

@@ -327,8 +327,9 @@ def _guard(ctx: AdminContext, endpoint: Endpoint) -> Endpoint:
                 )
                 raise AdminError(
                     403,
-                    "permission denied: this mock listens beyond loopback, so its "
-                    "admin API needs the root token in X-Vault-Token",
+                    "permission denied: the admin API needs the root token in "
+                    "X-Vault-Token (the mock listens beyond loopback, or runs with "
+                    "--admin-auth token)",
                 )
         return await endpoint(request)
 

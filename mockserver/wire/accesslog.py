@@ -27,15 +27,23 @@ logger = logging.getLogger(__name__)
 __all__ = ["AccessLogMiddleware", "JsonFormatter"]
 
 REDACTED = "redacted"
-_SECRET_QUERY = re.compile(r"token|secret|password|code|nonce|state|key", re.I)
+_SECRET_QUERY = re.compile(r"token|secret|pass|code|nonce|state|key|jwt|otp|auth", re.I)
 _TOKEN_IN_PATH = re.compile(
     r"^(/v1/auth/token/(?:lookup|renew|revoke|revoke-orphan)(?:-self)?/)[^/]+"
 )
 
 
 def redact_path(path: str) -> str:
-    """``path`` with a token carried in it replaced by ``redacted``."""
-    return _TOKEN_IN_PATH.sub(rf"\g<1>{REDACTED}", path)
+    """``path`` with a token carried in it replaced by ``redacted``, and control
+    characters escaped, so that a path cannot forge or break a log line."""
+    return printable(_TOKEN_IN_PATH.sub(rf"\g<1>{REDACTED}", path))
+
+
+def printable(text: str) -> str:
+    """``text`` with every non-printable character written as an escape."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def redact_query(query: str) -> str:

@@ -155,7 +155,7 @@ def presented_token(scope: Scope) -> str | None:
         return token
     authorization = _header(scope, b"authorization") or ""
     scheme, _, value = authorization.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
+    if scheme == "Bearer" and value.strip():
         return value.strip()
     return None
 
