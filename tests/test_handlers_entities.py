@@ -330,3 +330,10 @@ def test_non_object_bodies_name_the_go_kind(
     answer = call(client, "POST", "/identity/entity", content=body)
     assert answer.status_code == 400
     assert f"cannot unmarshal {kind} into Go value" in answer.json()["errors"][0]
+
+
+def test_a_trailing_slash_is_the_same_path(client: TestClient) -> None:
+    call(client, "POST", "/identity/entity/", json={"name": "slash"})
+    listed = call(client, "LIST", "/identity/entity/name/")
+    assert (listed.status_code, listed.json()["data"]["keys"]) == (200, ["slash"])
+    assert call(client, "GET", "/identity/entity/name/slash/").status_code == 200

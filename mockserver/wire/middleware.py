@@ -176,6 +176,13 @@ class VaultWireMiddleware:
         scope = dict(scope)
         method = scope["method"].upper()
         path = scope["path"]
+        if path.endswith("/") and len(path) > len(API_PREFIX) + 1:
+            # The real server routes ".../id/" as ".../id"; the router would
+            # answer a redirect instead.
+            path = path.rstrip("/")
+            scope["path"] = path
+            if scope.get("raw_path"):
+                scope["raw_path"] = scope["raw_path"].rstrip(b"/")
         listing = method == "LIST"
         if listing:
             method = "GET"
