@@ -104,22 +104,57 @@ class Store:
     def restore(self, data: dict[str, Any]) -> None:
         """Replace the whole state with a :meth:`snapshot`.
 
-        Raises :class:`ValueError` when ``data`` is not a snapshot of this format;
-        the current state is left untouched in that case. The snapshot is loaded
-        into a fresh store first, which then takes this one's place whole.
+        Raises :class:`ValueError` when ``data`` is not a snapshot of this format,
+        or when a record has a value of the wrong type or the records break an
+        invariant (each backend's ``check``); the current state is left
+        untouched in that case. The snapshot is loaded into a fresh store first,
+        which then takes this one's place whole. The store takes the snapshot's
+        seed: a seeded snapshot resumes its generator, an unseeded one draws
+        fresh random values.
         """
         if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
             raise ValueError(
                 f"not a vaultmock snapshot (expected format {SNAPSHOT_FORMAT!r})"
             )
-        candidate = Store(seed=self.seed, root_token=self.tokens.root_token)
         try:
+            # The generator's state is checked on a scratch source first: the
+            # candidate is built with the snapshot's seed.
+            state = data["random"]
+            Randomness(None).set_state(state)
+            seed = state["seed"]
+            if seed is not None and type(seed) is not int:
+                raise ValueError(
+                    f"random: 'seed' must be an integer or null, not {seed!r}"
+                )
+            candidate = Store(seed=seed, root_token=self.tokens.root_token)
             for key, backend in candidate._backends().items():
                 backend.restore(data[key])
-            candidate.random.set_state(data["random"])
-            candidate.cluster_id = str(data.get("cluster_id", self.cluster_id))
+            for backend in candidate._backends().values():
+                backend.check()
+            # A seeded snapshot resumes its sequence, so ids repeat from run to
+            # run. An unseeded one keeps the candidate's fresh random source:
+            # resuming its position would hand out the same ids after every
+            # restore of the same snapshot.
+            if seed is not None:
+                candidate.random.set_state(state)
+            cluster_id = data.get("cluster_id", self.cluster_id)
+            if type(cluster_id) is not str:
+                raise ValueError("'cluster_id' must be a string")
+            candidate.cluster_id = cluster_id
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"snapshot is incomplete or damaged: {exc!r}") from exc
+            raise ValueError(
+                f"snapshot is incomplete or damaged: {_reason(exc)}"
+            ) from exc
         # Backends refer to each other (and the hooks to the candidate), so the
         # candidate's whole set of attributes moves over at once.
         vars(self).update(vars(candidate))
+
+
+def _reason(exc: Exception) -> str:
+    # A ValueError of a backend names the record and field; the others say
+    # which member is missing or of the wrong kind.
+    if isinstance(exc, KeyError):
+        return f"missing member {exc.args[0]!r}"
+    if isinstance(exc, ValueError):
+        return str(exc)
+    return repr(exc)

@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from mockserver.backends._base import Randomness
+from mockserver.backends._base import Randomness, by_mount, load_records
 from mockserver.backends.tokens import parse_ttl, rfc3339, same_secret
 from mockserver.backends.userpass import TokenSettings
 from mockserver.errors import InvalidRequest, NotFound, RequestError, multierror
@@ -100,15 +100,17 @@ class ApproleBackend:
     def restore(self, data: dict[str, Any]) -> None:
         """Replace the roles with a snapshot's."""
         self.roles = {}
-        for mount, roles in data["roles"].items():
+        for mount, roles in by_mount(data, "roles", "approle"):
             table = self.roles.setdefault(mount, {})
-            for raw in roles:
-                raw = dict(raw)
-                token = TokenSettings(**raw.pop("token"))
-                secrets = {
-                    s["accessor"]: SecretId(**s) for s in raw.pop("secret_ids").values()
-                }
-                table[raw["name"]] = Role(token=token, secret_ids=secrets, **raw)
+            for role in load_records(
+                Role, {mount: roles}, mount, f"approle: mount {mount!r}: role {{}}"
+            ):
+                # Secret ids are keyed by their accessor.
+                role.secret_ids = {s.accessor: s for s in role.secret_ids.values()}
+                table[role.name] = role
+
+    def check(self) -> None:
+        """Nothing holds across roles beyond their shapes."""
 
     # -- roles ----------------------------------------------------------------
 

@@ -20,7 +20,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from mockserver.backends._base import Randomness, check_policy_names
+from mockserver.backends._base import (
+    Randomness,
+    check_policy_names,
+    check_record_times,
+    load_records,
+)
 from mockserver.backends._limits import check_metadata
 from mockserver.backends.mounts import MountBackend
 from mockserver.errors import InvalidRequest, NotFound, multierror
@@ -110,16 +115,55 @@ class EntityBackend:
         }
 
     def restore(self, data: dict[str, Any]) -> None:
-        """Replace the state with a snapshot's, rebuilding the indexes."""
+        """Replace the state with a snapshot's, rebuilding the indexes.
+
+        Raises :class:`ValueError` for a record of the wrong shape, and for
+        records the indexes cannot hold: two entities with one name (ignoring
+        case), an alias of an entity that does not exist, two aliases with one
+        (mount, name), or two aliases of one entity on one mount.
+        """
         self.reset()
-        for raw in data["entities"]:
-            entity = Entity(**raw)
+        names = self._names
+        for entity in load_records(Entity, data, "entities", "entities: entity {}"):
+            key = entity.name.lower()
+            if entity.id in self.entities or key in names:
+                other = entity.id if entity.id in self.entities else names[key]
+                raise ValueError(
+                    f"entities: entity {entity.id!r} named {entity.name!r} clashes "
+                    f"with entity {other!r} (ids and names, ignoring case, are "
+                    "unique)"
+                )
             self.entities[entity.id] = entity
-            self._sorted_ids = None
-            self._names[entity.name.lower()] = entity.id
+            names[key] = entity.id
             self._entity_aliases[entity.id] = {}
-        for raw in data["aliases"]:
-            self._index_alias(Alias(**raw))
+        for alias in load_records(Alias, data, "aliases", "entities: alias {}"):
+            where = f"entities: alias {alias.id!r}"
+            held = self._entity_aliases.get(alias.canonical_id)
+            if held is None:
+                raise ValueError(
+                    f"{where} belongs to entity {alias.canonical_id!r}, which does "
+                    "not exist"
+                )
+            key2 = (alias.mount_accessor, alias.name)
+            clash = self._alias_keys.get(key2) or held.get(alias.mount_accessor)
+            if alias.id in self.aliases or clash is not None:
+                raise ValueError(
+                    f"{where} clashes with alias {clash or alias.id!r}: ids, "
+                    "(mount, name) pairs and (entity, mount) pairs are unique"
+                )
+            self._index_alias(alias)
+
+    def check(self) -> None:
+        """Aliases on mounts that exist, and timestamps in RFC 3339."""
+        check_record_times(list(self.entities.values()), "entities: entity")
+        check_record_times(list(self.aliases.values()), "entities: alias")
+        for alias in self.aliases.values():
+            where = f"entities: alias {alias.id!r}"
+            if self._mounts.by_accessor(alias.mount_accessor) is None:
+                raise ValueError(
+                    f"{where} is on mount accessor {alias.mount_accessor!r}, which "
+                    "does not exist"
+                )
 
     # -- entities -------------------------------------------------------------
 

@@ -29,7 +29,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from mockserver.backends._base import Randomness, check_policy_names
+from mockserver.backends._base import (
+    Randomness,
+    check_policy_names,
+    check_record_times,
+    load_records,
+)
 from mockserver.backends._limits import check_metadata
 from mockserver.backends.entities import EntityBackend
 from mockserver.backends.mounts import MountBackend
@@ -107,14 +112,100 @@ class GroupBackend:
         }
 
     def restore(self, data: dict[str, Any]) -> None:
-        """Replace the state with a snapshot's, rebuilding the indexes."""
+        """Replace the state with a snapshot's, rebuilding the indexes.
+
+        Raises :class:`ValueError` for a record of the wrong shape, and for
+        records the indexes cannot hold: two groups with one name (ignoring
+        case), an alias of a group that does not exist, two aliases with one
+        (mount, name), or two aliases of one group.
+        """
         self.reset()
-        for raw in data["groups"]:
-            group = Group(**raw)
+        names = self._names
+        for group in load_records(Group, data, "groups", "groups: group {}"):
+            key = group.name.lower()
+            if group.id in self.groups or key in names:
+                other = group.id if group.id in self.groups else names[key]
+                raise ValueError(
+                    f"groups: group {group.id!r} named {group.name!r} clashes with "
+                    f"group {other!r} (ids and names, ignoring case, are unique)"
+                )
             self.groups[group.id] = group
-            self._names[group.name.lower()] = group.id
-        for raw in data["aliases"]:
-            self._index_alias(GroupAlias(**raw))
+            names[key] = group.id
+        for alias in load_records(GroupAlias, data, "aliases", "groups: alias {}"):
+            where = f"groups: alias {alias.id!r}"
+            if alias.canonical_id not in self.groups:
+                raise ValueError(
+                    f"{where} belongs to group {alias.canonical_id!r}, which does "
+                    "not exist"
+                )
+            clash = self._alias_keys.get(
+                (alias.mount_accessor, alias.name)
+            ) or self._group_alias.get(alias.canonical_id)
+            if alias.id in self.aliases or clash is not None:
+                raise ValueError(
+                    f"{where} clashes with alias {clash or alias.id!r}: ids, "
+                    "(mount, name) pairs and groups' aliases are unique"
+                )
+            self._index_alias(alias)
+
+    def check(self) -> None:
+        """Members that exist, no membership cycles, aliases on mounts that
+        exist, and timestamps in RFC 3339."""
+        entities = self._entities.entities
+        for group in self.groups.values():
+            where = f"groups: group {group.id!r}"
+            if group.type not in ("internal", "external"):
+                raise ValueError(
+                    f"{where}: type must be 'internal' or 'external', not "
+                    f"{group.type!r}"
+                )
+            for entity_id in group.member_entity_ids or ():
+                if entity_id not in entities:
+                    raise ValueError(
+                        f"{where} has member entity {entity_id!r}, which does not exist"
+                    )
+            for member_id in group.member_group_ids or ():
+                if member_id not in self.groups:
+                    raise ValueError(
+                        f"{where} has member group {member_id!r}, which does not exist"
+                    )
+        self._check_acyclic()
+        check_record_times(list(self.groups.values()), "groups: group")
+        check_record_times(list(self.aliases.values()), "groups: alias")
+        for alias in self.aliases.values():
+            where = f"groups: alias {alias.id!r}"
+            if self._mounts.by_accessor(alias.mount_accessor) is None:
+                raise ValueError(
+                    f"{where} is on mount accessor {alias.mount_accessor!r}, which "
+                    "does not exist"
+                )
+
+    def _check_acyclic(self) -> None:
+        # Depth-first over member groups; a group met again while still on the
+        # path closes a cycle (a group listing itself is the shortest one).
+        done: set[str] = set()
+        for start in self.groups:
+            if start in done:
+                continue
+            path: list[str] = [start]
+            on_path = {start}
+            stack = [iter(self.groups[start].member_group_ids or ())]
+            while stack:
+                member = next(stack[-1], None)
+                if member is None:
+                    stack.pop()
+                    finished = path.pop()
+                    on_path.discard(finished)
+                    done.add(finished)
+                    continue
+                if member in on_path:
+                    cycle = " -> ".join([*path[path.index(member) :], member])
+                    raise ValueError(f"groups: group membership has a cycle: {cycle}")
+                if member in done:
+                    continue
+                path.append(member)
+                on_path.add(member)
+                stack.append(iter(self.groups[member].member_group_ids or ()))
 
     # -- groups ---------------------------------------------------------------
 

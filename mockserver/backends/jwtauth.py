@@ -27,6 +27,7 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError, JoseError
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
+from mockserver.backends._base import by_mount, load_record, load_records
 from mockserver.backends.tokens import parse_ttl
 from mockserver.backends.userpass import TokenSettings
 from mockserver.errors import InvalidRequest, NotFound
@@ -165,14 +166,19 @@ class JwtBackend:
     def restore(self, data: dict[str, Any]) -> None:
         """Replace the state with a snapshot's."""
         self.reset()
-        for mount, raw in data["configs"].items():
-            self.configs[mount] = JwtConfig(**raw)
-        for mount, roles in data["roles"].items():
+        for mount, raw in by_mount(data, "configs", "jwt"):
+            self.configs[mount] = load_record(
+                JwtConfig, raw, f"jwt: mount {mount!r}: config"
+            )
+        for mount, roles in by_mount(data, "roles", "jwt"):
             table = self.roles.setdefault(mount, {})
-            for raw in roles:
-                raw = dict(raw)
-                token = TokenSettings(**raw.pop("token"))
-                table[raw["name"]] = JwtRole(token=token, **raw)
+            for role in load_records(
+                JwtRole, {mount: roles}, mount, f"jwt: mount {mount!r}: role {{}}"
+            ):
+                table[role.name] = role
+
+    def check(self) -> None:
+        """Nothing holds across configurations and roles beyond their shapes."""
 
     # -- configuration --------------------------------------------------------
 

@@ -33,7 +33,7 @@ from urllib.parse import quote, urlencode
 
 import segno
 
-from mockserver.backends._base import Randomness
+from mockserver.backends._base import Randomness, load_records
 from mockserver.backends.entities import EntityBackend
 from mockserver.backends.mounts import MountBackend
 from mockserver.errors import (
@@ -340,13 +340,35 @@ class MFABackend:
 
     def restore(self, data: dict[str, Any]) -> None:
         """Replace the state with a snapshot's."""
-        self.methods = {m["id"]: Method(**m) for m in data["methods"]}
+        self.methods = {
+            m.id: m for m in load_records(Method, data, "methods", "mfa: method {}")
+        }
         self.enforcements = {
-            e["name"]: LoginEnforcement(**e) for e in data["enforcements"]
+            e.name: e
+            for e in load_records(
+                LoginEnforcement, data, "enforcements", "mfa: enforcement {}"
+            )
         }
         self.secrets = {
-            (s["method_id"], s["entity_id"]): TOTPSecret(**s) for s in data["secrets"]
+            (s.method_id, s.entity_id): s
+            for s in load_records(TOTPSecret, data, "secrets", "mfa: secret {}")
         }
+
+    def check(self) -> None:
+        """Enforcements and secrets name methods that exist."""
+        for enforcement in self.enforcements.values():
+            for method_id in enforcement.mfa_method_ids:
+                if method_id not in self.methods:
+                    raise ValueError(
+                        f"mfa: enforcement {enforcement.name!r} uses method "
+                        f"{method_id!r}, which does not exist"
+                    )
+        for method_id, _ in self.secrets:
+            if method_id not in self.methods:
+                raise ValueError(
+                    f"mfa: a secret belongs to method {method_id!r}, which does not "
+                    "exist"
+                )
 
     # -- methods --------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from mockserver.backends._base import Randomness
+from mockserver.backends._base import Randomness, load_records
 from mockserver.errors import InvalidRequest
 
 
@@ -143,7 +143,16 @@ class MountBackend:
         """Replace the mounts with a snapshot's."""
         self.mounts = {}
         self._by_accessor = {}
-        for raw in data["mounts"]:
-            mount = Mount(**raw)
+        for mount in load_records(Mount, data, "mounts", "mounts: mount {}"):
+            if mount.path in self.mounts or mount.accessor in self._by_accessor:
+                raise ValueError(
+                    f"mounts: mount {mount.path!r} has the path or accessor of "
+                    "another mount"
+                )
             self.mounts[mount.path] = mount
             self._by_accessor[mount.accessor] = mount.path
+
+    def check(self) -> None:
+        """The ``token/`` mount exists, as on the real server."""
+        if "token/" not in self.mounts:
+            raise ValueError("mounts: the 'token/' mount is missing")

@@ -34,7 +34,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeyParameters, KeySet, OKPKey, RSAKey, import_key
 from joserfc.util import to_bytes
 
-from mockserver.backends._base import Randomness
+from mockserver.backends._base import Randomness, load_records
 from mockserver.backends.entities import EntityBackend
 from mockserver.errors import InvalidRequest, NotFound
 from mockserver.wire.fields import parse_duration
@@ -326,14 +326,27 @@ class OIDCBackend:
 
     def restore(self, data: dict[str, Any]) -> None:
         """Replace the state with a snapshot's."""
-        self.issuer = str(data["issuer"])
+        issuer = data["issuer"]
+        if type(issuer) is not str:
+            raise ValueError(
+                f"oidc: 'issuer' must be a string, not {type(issuer).__name__}"
+            )
+        self.issuer = issuer
         self.keys = {}
-        for raw in data["keys"]:
-            raw = dict(raw)
-            raw["retired"] = [Retired(**r) for r in raw.get("retired", [])]
-            key = NamedKey(**raw)
+        for key in load_records(NamedKey, data, "keys", "oidc: key {}"):
             self.keys[key.name] = key
-        self.roles = {r["name"]: Role(**r) for r in data["roles"]}
+        self.roles = {}
+        for role in load_records(Role, data, "roles", "oidc: role {}"):
+            self.roles[role.name] = role
+
+    def check(self) -> None:
+        """Every role signs with a key that exists."""
+        for role in self.roles.values():
+            if role.key not in self.keys:
+                raise ValueError(
+                    f"oidc: role {role.name!r} uses key {role.key!r}, which does "
+                    "not exist"
+                )
 
     # -- issuer ---------------------------------------------------------------
 

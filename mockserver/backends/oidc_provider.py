@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mockserver.backends._base import load_record, load_records
 from mockserver.backends.entities import EntityBackend
 from mockserver.backends.oidc import (
     DAY,
@@ -230,12 +231,42 @@ class ProviderBackend:
 
     def restore(self, data: dict[str, Any]) -> None:
         """Replace the state with a snapshot's."""
-        self.scopes = {s["name"]: Scope(**s) for s in data["scopes"]}
-        self.assignments = {a["name"]: Assignment(**a) for a in data["assignments"]}
-        self.clients = {c["name"]: Client(**c) for c in data["clients"]}
-        self.providers = {p["name"]: Provider(**p) for p in data["providers"]}
-        self.grants = {g["code"]: Grant(**g) for g in data["grants"]}
-        self.access = {k: AccessGrant(**v) for k, v in data["access"].items()}
+        where = "oidc_provider: {} {{}}"
+        self.scopes = {
+            s.name: s
+            for s in load_records(Scope, data, "scopes", where.format("scope"))
+        }
+        self.assignments = {
+            a.name: a
+            for a in load_records(
+                Assignment, data, "assignments", where.format("assignment")
+            )
+        }
+        self.clients = {
+            c.name: c
+            for c in load_records(Client, data, "clients", where.format("client"))
+        }
+        self.providers = {
+            p.name: p
+            for p in load_records(Provider, data, "providers", where.format("provider"))
+        }
+        self.grants = {
+            g.code: g
+            for g in load_records(Grant, data, "grants", where.format("grant"))
+        }
+        access = data["access"]
+        if type(access) is not dict:
+            raise ValueError(
+                f"oidc_provider: 'access' must be an object, not "
+                f"{type(access).__name__}"
+            )
+        self.access = {
+            str(k): load_record(AccessGrant, v, f"oidc_provider: access {k!r}")
+            for k, v in access.items()
+        }
+
+    def check(self) -> None:
+        """Nothing holds across these records beyond their shapes."""
 
     # -- scopes ---------------------------------------------------------------
 

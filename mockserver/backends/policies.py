@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from mockserver.backends._base import Randomness
+from mockserver.backends._base import Randomness, load_records
 from mockserver.backends.acl import ACL, ParsedPolicy, TemplateResolver, parse_policy
 from mockserver.errors import InvalidRequest, NotFound
 
@@ -151,10 +151,23 @@ class PolicyBackend:
     def restore(self, data: dict[str, Any]) -> None:
         """Replace the policies with a snapshot's."""
         self.policies = {}
-        for raw in data["policies"]:
-            policy = Policy(**raw)
+        for policy in load_records(Policy, data, "policies", "policies: policy {}"):
+            if policy.name != policy.name.lower() or policy.name in self.policies:
+                raise ValueError(
+                    f"policies: policy {policy.name!r} is not lowercase or is "
+                    "listed twice"
+                )
             self.policies[policy.name] = policy
         self._forget_parsed()
+
+    def check(self) -> None:
+        """Every policy's rules parse."""
+        for policy in self.policies.values():
+            problem = check_rules(policy.rules)
+            if problem:
+                raise ValueError(
+                    f"policies: policy {policy.name!r}: rules do not parse: {problem}"
+                )
 
     def exists(self, name: str) -> bool:
         """True for ``root`` and every stored policy."""

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from mockserver.backends._base import Randomness
+from mockserver.backends._base import Randomness, load_records, unique
 from mockserver.errors import InvalidRequest
 
 DEFAULT_TTL = 768 * 3600
@@ -314,21 +314,48 @@ class TokenBackend:
     # -- state ----------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
-        """Every token and role as plain data."""
+        """Every token and role as plain data, and which token is the root token."""
         return {
+            "root_token_id": self.root_token,
             "tokens": [asdict(t) for t in self.tokens.values()],
             "roles": [asdict(r) for r in self.roles.values()],
         }
 
     def restore(self, data: dict[str, Any]) -> None:
-        """Replace the tokens and roles with a snapshot's (the root token is kept)."""
+        """Replace the tokens and roles with a snapshot's.
+
+        The configured root token stays the root token. The snapshot's root
+        token (``root_token_id``) is dropped when it is another one, so a state
+        saved under ``root`` and loaded under ``s3cret`` no longer accepts
+        ``root``; the tokens it created are ordinary state and stay.
+        """
         self.reset()
-        for raw in data["tokens"]:
-            token = Token(**raw)
+        root = self.tokens.pop(self.root_token)
+        old_root = data.get("root_token_id") if isinstance(data, dict) else None
+        if old_root is not None and type(old_root) is not str:
+            raise ValueError(
+                f"tokens: 'root_token_id' must be a string, not {type(old_root).__name__}"
+            )
+        tokens = load_records(Token, data, "tokens", "tokens: token {}")
+        for i, token in enumerate(tokens):
+            if token.id in self.tokens:
+                raise ValueError(f"tokens: token {i} has the id of an earlier one")
             self.tokens[token.id] = token
-        for raw in data.get("roles", []):
-            role = TokenRole(**raw)
-            self.roles[role.name] = role
+        if "roles" in data:
+            for role in load_records(TokenRole, data, "roles", "tokens: role {}"):
+                if role.name in self.roles:
+                    raise ValueError(f"tokens: two roles named {role.name!r}")
+                self.roles[role.name] = role
+        if old_root != self.root_token:
+            if old_root is not None:
+                self.tokens.pop(old_root, None)
+            self.tokens[self.root_token] = root
+
+    def check(self) -> None:
+        """Token accessors unique."""
+        unique(
+            (t.accessor for t in self.tokens.values()), "tokens", "tokens with accessor"
+        )
 
 
 _LIST_FIELDS = ("allowed_policies", "disallowed_policies", "allowed_entity_aliases")

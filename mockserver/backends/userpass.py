@@ -19,7 +19,7 @@ import hmac
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from mockserver.backends._base import Randomness
+from mockserver.backends._base import Randomness, by_mount, load_records
 from mockserver.backends.tokens import parse_ttl
 from mockserver.errors import InvalidRequest, NotFound, multierror
 
@@ -117,13 +117,15 @@ class UserpassBackend:
     def restore(self, data: dict[str, Any]) -> None:
         """Replace the users with a snapshot's."""
         self.users = {}
-        for mount, users in data["users"].items():
+        for mount, users in by_mount(data, "users", "userpass"):
             table = self.users.setdefault(mount, {})
-            for raw in users:
-                raw = dict(raw)
-                token = TokenSettings(**raw.pop("token"))
-                user = User(token=token, **raw)
+            for user in load_records(
+                User, {mount: users}, mount, f"userpass: mount {mount!r}: user {{}}"
+            ):
                 table[user.name] = user
+
+    def check(self) -> None:
+        """Nothing holds across users beyond their shapes."""
 
     def user_write(self, mount: str, username: str, fields: dict[str, Any]) -> User:
         """Create or update a user; a new user needs a password."""
