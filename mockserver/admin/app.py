@@ -315,7 +315,33 @@ class _Routes:
         return _json(200, {"path": str(state_file.path), "bytes": size})
 
 
+def _contained(ctx: AdminContext, endpoint: Endpoint) -> Endpoint:
+    # An exception left to Starlette's last-resort handler is answered and then
+    # raised again to the web server, which breaks the client's connection; a
+    # bug is answered here instead, as the Vault routes answer theirs.
+    async def contained(request: Request) -> Response:
+        try:
+            return await endpoint(request)
+        except (AdminError, HTTPException):
+            raise
+        except Exception as exc:
+            logger.error(
+                "%s %s: unexpected error",
+                request.method,
+                request.url.path,
+                exc_info=exc,
+            )
+            if ctx.on_error is not None:
+                ctx.on_error(exc)
+            return _json(500, {"errors": [f"internal error: {exc!r}"]})
+
+    contained.__doc__ = endpoint.__doc__
+    return contained
+
+
 def _guard(ctx: AdminContext, endpoint: Endpoint) -> Endpoint:
+    endpoint = _contained(ctx, endpoint)
+
     async def guarded(request: Request) -> Response:
         if ctx.require_token:
             token = ctx.store.tokens.authenticate(presented_token(request.scope))
@@ -378,7 +404,9 @@ def admin_app(ctx: AdminContext) -> Starlette:
         path: str, endpoint: Endpoint, method: str, *, public: bool = False
     ) -> Route:
         return Route(
-            path, endpoint if public else _guard(ctx, endpoint), methods=[method]
+            path,
+            _contained(ctx, endpoint) if public else _guard(ctx, endpoint),
+            methods=[method],
         )
 
     async def unexpected(request: Request, exc: Exception) -> Response:
