@@ -354,15 +354,15 @@ def _build(cls: type[_T], raw: Any) -> _T:
 # (no call per field); anything it does not accept takes the slow path above,
 # which converts what may be converted and words the refusal.
 
-_STR = frozenset({str})
 
+def _fast_check(hint: Any, value: str) -> str | None:
+    """A Python expression true when ``value`` holds a valid ``hint`` as is.
 
-def _fast_check(hint: Any, value: str, names: dict[str, Any]) -> str | None:
-    """A Python expression true when ``value`` holds a valid ``hint`` as is."""
-    exact = _exact(hint)
-    if exact is not None:
-        names[f"_s{len(names)}"] = exact[0]
-        return f"type({value}) in _s{len(names) - 1}"
+    Lists and objects of strings are checked with ``"".join``, which raises
+    :class:`TypeError` on anything but strings without a call per item.
+    """
+    if hint in _EXACT:
+        return f"type({value}) is {hint.__name__}"
     if hint is float:
         return f"(type({value}) is float and _isfinite({value}))"
     if hint is Any:
@@ -371,24 +371,16 @@ def _fast_check(hint: Any, value: str, names: dict[str, Any]) -> str | None:
     args = get_args(hint)
     if origin in (Union, UnionType):
         options = [a for a in args if a is not type(None)]
-        inner = _fast_check(options[0], value, names) if len(options) == 1 else None
+        inner = _fast_check(options[0], value) if len(options) == 1 else None
         return None if inner is None else f"({value} is None or {inner})"
-    item = _exact(args[0]) if args else None
-    if origin is list and item is not None:
-        names[f"_s{len(names)}"] = item[0]
-        return (
-            f"(type({value}) is list and {{*map(type, {value})}} <= _s{len(names) - 1})"
-        )
+    if origin is list and args[0] is str:
+        return f"(type({value}) is list and _join({value}) is not None)"
     if origin is dict and args[0] is str:
-        keys = f"type({value}) is dict and {{*map(type, {value})}} <= _STR"
+        keys = f"type({value}) is dict and _join({value}) is not None"
         if args[1] is Any:
             return f"({keys})"
-        member = _exact(args[1])
-        if member is not None:
-            names[f"_s{len(names)}"] = member[0]
-            return (
-                f"({keys} and {{*map(type, {value}.values())}} <= _s{len(names) - 1})"
-            )
+        if args[1] is str:
+            return f"({keys} and _join({value}.values()) is not None)"
     return None
 
 
@@ -399,24 +391,21 @@ def _fast(cls: type) -> Callable[[dict[str, Any]], bool] | None:
     if cls in _FAST:
         return _FAST[cls]
     hints = get_type_hints(cls)
-    names: dict[str, Any] = {"_STR": _STR, "_isfinite": math.isfinite}
+    names: dict[str, Any] = {"_join": "".join, "_isfinite": math.isfinite}
+    # Written for the usual record, which has every field: a missing one (a
+    # KeyError) or an unknown one (a TypeError from the constructor) sends the
+    # record down the slow path.
     terms = []
-    known = []
     for f in dataclasses.fields(cls):
         if not f.init:
             continue
-        known.append(f.name)
-        term = _fast_check(hints[f.name], f"raw[{f.name!r}]", names)
+        term = _fast_check(hints[f.name], f"raw[{f.name!r}]")
         if term is None:
             _FAST[cls] = None
             return None
-        required = (
-            f.default is dataclasses.MISSING
-            and f.default_factory is dataclasses.MISSING
-        )
-        terms.append(term if required else f"({f.name!r} not in raw or {term})")
-    names["_known"] = frozenset(known)
-    body = " and ".join(["raw.keys() <= _known", *terms])
+        terms.append(term)
+    body = " and ".join(terms) or "True"
+    # eval of text made above from annotations alone, as dataclasses does.
     predicate: Callable[[dict[str, Any]], bool] = eval(f"lambda raw: {body}", names)
     _FAST[cls] = predicate
     return predicate
@@ -440,8 +429,8 @@ def load_record(cls: type[_T], raw: Any, where: str) -> _T:
         try:
             if fast(raw):
                 return cls(**raw)
-        except KeyError:
-            pass  # a required field is missing: the slow path says which
+        except (KeyError, TypeError):
+            pass  # a missing field or a value not a string: the slow path words it
     try:
         return _build(cls, raw)
     except _Refused as exc:
@@ -466,8 +455,8 @@ def load_records(cls: type[_T], data: Any, key: str, where: str) -> list[_T]:
             if fast is not None and type(raw) is dict and fast(raw):
                 loaded.append(cls(**raw))
                 continue
-        except KeyError:
-            pass  # a required field is missing: the slow path says which
+        except (KeyError, TypeError):
+            pass  # a missing field or a value not a string: the slow path words it
         loaded.append(load_record(cls, raw, where.format(i)))
     return loaded
 
