@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from damaged import DAMAGED, damaged, populated_store
 from openapi_spec_validator import validate
 from starlette.routing import Mount, Route
 
@@ -484,3 +485,46 @@ def test_admin_demo_script_drives_the_mock_with_curl_only(
     assert "admin demo: all steps passed" in done.stdout
     snapshot = client.get(f"{ADMIN_PREFIX}/snapshot").json()
     assert json.dumps(snapshot)  # the script leaves a usable state behind
+
+
+# -- restoring damaged snapshots ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "entity name int",
+        "entity name null",
+        "token policies null",
+        "group its own member",
+    ],
+)
+def test_a_damaged_snapshot_is_a_400_and_the_state_is_kept(
+    client: httpx.Client, case: str
+) -> None:
+    good = client.get(f"{ADMIN_PREFIX}/snapshot").json()
+    _entity(client, "kept")
+    bad = damaged(populated_store(seed=7).snapshot(), case)
+    before = client.get(f"{ADMIN_PREFIX}/snapshot").json()
+    answer = client.post(f"{ADMIN_PREFIX}/restore", json=bad)
+    assert answer.status_code == 400
+    assert DAMAGED[case][1] in _errors(answer)[0]
+    # The same connection goes on working, and nothing changed.
+    assert client.get(f"{ADMIN_PREFIX}/snapshot").json() == before
+    names = [e["name"] for e in before["entities"]["entities"]]
+    assert "kept" in names
+    assert client.get(f"{ADMIN_PREFIX}/health").status_code == 200
+    assert client.post(f"{ADMIN_PREFIX}/restore", json=good).status_code == 204
+
+
+def test_an_unexpected_error_in_an_endpoint_is_a_500_in_the_vault_body(
+    mock: MockServer, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(data: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(mock.app.store, "restore", broken)
+    answer = client.post(f"{ADMIN_PREFIX}/restore", json={"format": "x"})
+    assert answer.status_code == 500
+    assert _errors(answer) == ["internal error: RuntimeError('boom')"]
+    assert client.get(f"{ADMIN_PREFIX}/health").status_code == 200

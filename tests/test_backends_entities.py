@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import re
+
 import pytest
+from damaged import DAMAGED, damaged, populated_store
 
 from mockserver.backends import Store
 from mockserver.errors import InvalidRequest, NotFound
@@ -280,3 +283,32 @@ def test_root_is_not_an_entity_policy(store: Store, policies: list[str]) -> None
     with pytest.raises(InvalidRequest, match="policies cannot contain root"):
         store.entities.entity_update_by_id(made.id, name="renamed", policies=policies)
     assert store.entities.entity_read_by_id(made.id).name == "r"
+
+
+# -- restoring snapshots ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGED))
+def test_a_damaged_snapshot_is_refused_and_the_state_kept(case: str) -> None:
+    store = populated_store()
+    good = store.snapshot()
+    store.entities.entity_create(name="dave")
+    before = store.snapshot()
+    with pytest.raises(ValueError, match=re.escape(DAMAGED[case][1])):
+        store.restore(damaged(good, case))
+    assert store.snapshot() == before
+    store.restore(good)
+    assert store.snapshot()["entities"] == good["entities"]
+
+
+def test_a_restored_store_keeps_its_indexes() -> None:
+    good = populated_store().snapshot()
+    other = Store(seed=3)
+    other.restore(good)
+    assert other.snapshot() == good
+    alice = other.entities.entity_read_by_name("ALICE")
+    assert alice.name == "alice"
+    _, created = other.entities.entity_create(name="Alice")
+    assert not created
+    accessor = other.mounts.mounts["userpass/"].accessor
+    assert other.entities.alias_by_mount_and_name(accessor, "alice") is not None

@@ -3,6 +3,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from damaged import populated_store
 
 from mockserver.backends import Store
 from mockserver.backends.tokens import TokenRole, alnum, parse_ttl
@@ -104,3 +105,44 @@ def test_roles(store: Store) -> None:
 
 def test_alnum_is_seeded() -> None:
     assert alnum(Store(seed=9).random, 10) == alnum(Store(seed=9).random, 10)
+
+
+# -- restoring snapshots ----------------------------------------------------------
+
+
+def test_a_restore_under_another_root_token_drops_the_saved_one() -> None:
+    saved = populated_store()
+    child = next(t for t in saved.tokens.tokens if t != "root")
+    assert saved.snapshot()["tokens"]["root_token_id"] == "root"
+    store = Store(seed=3, root_token="s3cret")
+    store.restore(saved.snapshot())
+    assert "root" not in store.tokens.tokens
+    assert store.tokens.tokens["s3cret"].policies == ["root"]
+    assert child in store.tokens.tokens
+
+
+def test_a_restore_under_the_same_root_token_keeps_it() -> None:
+    saved = populated_store()
+    store = Store(seed=3)
+    store.restore(saved.snapshot())
+    assert store.tokens.tokens["root"] == saved.tokens.tokens["root"]
+
+
+def test_an_unseeded_store_draws_fresh_ids_after_each_restore() -> None:
+    store = Store(seed=None)
+    snapshot = store.snapshot()
+    ids = set()
+    for _ in range(3):
+        store.restore(snapshot)
+        ids.add(store.entities.entity_create(name="x")[0].id)
+    assert len(ids) == 3
+
+
+def test_a_seeded_store_repeats_ids_after_each_restore() -> None:
+    store = Store(seed=5)
+    snapshot = store.snapshot()
+    ids = set()
+    for _ in range(3):
+        store.restore(snapshot)
+        ids.add(store.entities.entity_create(name="x")[0].id)
+    assert len(ids) == 1

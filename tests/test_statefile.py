@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from damaged import damaged, populated_store
 from test_admin import TOKEN, vault_subset
 
 from mockserver.app import create_app
@@ -208,3 +209,29 @@ def test_state_save_endpoint_writes_the_file_now(tmp_path: Path) -> None:
         assert answer.status_code == 200
         assert answer.json() == {"path": str(path), "bytes": path.stat().st_size}
         assert "saved-early" in path.read_text()
+
+
+def test_a_file_with_a_wrong_typed_token_stops_the_app_from_starting(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state.json"
+    bad = damaged(populated_store(seed=11).snapshot(), "token policies null")
+    path.write_text(json.dumps(bad))
+    text = path.read_text()
+    with pytest.raises(StartupError, match=f"state file {path}.*'policies'"):
+        create_app(_config(path))
+    assert path.read_text() == text
+
+
+def test_the_saved_root_token_gives_way_to_the_configured_one(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    saved = populated_store(seed=11)
+    child = next(t for t in saved.tokens.tokens if t != "root")
+    path.write_text(json.dumps(saved.snapshot()))
+    store = Store(seed=11, root_token="s3cret")
+    assert StateFile(path).load(store)
+    assert store.tokens.authenticate("root") is None
+    root = store.tokens.authenticate("s3cret")
+    assert root is not None
+    assert root.policies == ["root"]
+    assert store.tokens.authenticate(child) is not None
