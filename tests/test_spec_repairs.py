@@ -21,14 +21,15 @@ def test_every_repair_file_is_well_formed() -> None:
     on_disk = [
         p
         for p in (ROOT / "spec/repairs").rglob("*.json")
-        if p.parent.name != "components" and p.name != "document.json"
+        if p.parent.name != "components"
+        and p.name not in ("document.json", "every-operation.json")
     ]
     assert len(repairs.patches) == len(on_disk)
     assert len(repairs.components) == len(
         list((ROOT / "spec/repairs/components").glob("*.json"))
     )
     assert orphan_patches(repairs, fragments) == []
-    for ops in [*repairs.patches.values(), repairs.document]:
+    for ops in [*repairs.patches.values(), repairs.document, repairs.every_operation]:
         assert all(op["why"].strip() for op in ops)
     assert all(c.why and c.schema for c in repairs.components.values())
 
@@ -136,3 +137,60 @@ def test_orphan_patches_are_found(tmp_path: Path) -> None:
 def test_check_ops_passes_good_ops_through() -> None:
     ops = [{"op": "remove", "path": "/a", "why": "the server never sends it"}]
     assert check_ops(ops, Path("x.json")) is ops
+
+
+def test_every_operation_repair_adds_only_where_nothing_is_documented() -> None:
+    from mockserver.spec.repairs import Repairs
+
+    repairs = Repairs(
+        every_operation=[
+            {
+                "op": "add",
+                "path": "/responses/400",
+                "where": "/requestBody",
+                "unless": "/responses/400",
+                "value": {"description": "body"},
+                "why": "a body that is not an object",
+            },
+            {
+                "op": "add",
+                "path": "/responses/400",
+                "unless": "/responses/400",
+                "value": {"description": "path"},
+                "why": "a path that is not printable",
+            },
+        ]
+    )
+    base = {
+        "paths": {
+            "/a": {
+                "get": {"responses": {"200": {"description": "ok"}}},
+                "post": {"requestBody": {}, "responses": {}},
+                "parameters": [],
+            },
+            "/b": {"delete": {"responses": {"400": {"description": "own"}}}},
+        }
+    }
+    result = repairs.every_operation_settings(base)
+    assert result["paths"]["/a"]["get"]["responses"]["400"] == {"description": "path"}
+    assert result["paths"]["/a"]["post"]["responses"]["400"] == {"description": "body"}
+    assert result["paths"]["/b"]["delete"]["responses"]["400"] == {"description": "own"}
+    assert result["paths"]["/a"]["parameters"] == []
+    assert "400" not in base["paths"]["/a"]["get"]["responses"]
+    assert repairs.every_operation_statuses() == frozenset({"400"})
+
+
+def test_every_operation_repair_checks_its_selectors(tmp_path: Path) -> None:
+    from mockserver.spec.repairs import check_every_operation_ops
+
+    ops = [{"op": "add", "path": "/x", "value": 1, "why": "w", "where": "x"}]
+    with pytest.raises(RepairError, match="'where' must be a JSON pointer"):
+        check_every_operation_ops(ops, tmp_path / "every-operation.json")
+
+
+def test_the_repaired_document_documents_the_refused_path_everywhere() -> None:
+    doc = json.loads((ROOT / "mockserver/data/openapi.json").read_text("utf-8"))
+    for item in doc["paths"].values():
+        for method, op in item.items():
+            if method in ("get", "post", "put", "delete", "patch"):
+                assert "400" in op["responses"], op["operationId"]

@@ -36,6 +36,7 @@ FRAGMENTS = Path("spec/fragments")
 REPAIRS = Path("spec/repairs")
 COMPONENTS = REPAIRS / "components"
 DOCUMENT_REPAIR = REPAIRS / "document.json"
+EVERY_OPERATION_REPAIR = REPAIRS / "every-operation.json"
 PROJECT = Path("spec/project")
 OBSERVED = Path("spec/observed/responses.json")
 OUTPUT = Path("mockserver/data/openapi.json")

@@ -10,7 +10,8 @@ Steps of :func:`build_document`:
 3. add the schemas of ``spec/repairs/components`` as file references and let
    prance resolve them, which inlines each file's schema and keeps the internal
    ``#/components/schemas/...`` references as they are;
-4. apply ``spec/repairs/document.json`` (security scheme, servers, info);
+4. apply ``spec/repairs/document.json`` (security scheme, servers, info), then
+   ``spec/repairs/every-operation.json`` to each operation;
 5. validate (:mod:`mockserver.spec.validate`).
 
 :func:`build_published_document` merges the published fragments with only what a
@@ -169,12 +170,14 @@ def build_repaired(
     doc = merge_documents(docs)
     doc = _add_components(doc, repairs, root)
     doc = repairs.document_settings(doc)
+    doc = repairs.every_operation_settings(doc)
     _sorted_paths(doc)
     validate_document(
         doc,
         expected_ids=[op for f in [*fragments, *project] for op in _ids(f)],
         observed=observed,
         components=repairs.components,
+        always_possible=repairs.every_operation_statuses(),
     )
     logger.info(
         "built the document: %d paths, %d operations, %d schemas",

@@ -13,7 +13,14 @@ files beside them (see ``spec/README.md``):
     that fragments reference but never define, written from what the server sends;
 ``spec/repairs/document.json``
     a JSON Patch array applied to the merged document (security scheme, servers,
-    info).
+    info);
+``spec/repairs/every-operation.json``
+    JSON Patch ops applied to every operation object of the merged document, for
+    what the server answers whatever the operation (a path with a character that
+    is not printable answers 400). Each op's ``path`` is relative to the
+    operation; ``"where"`` (a pointer that must exist in the operation) and
+    ``"unless"`` (a pointer that must not) choose the operations it applies to,
+    so that an op never overwrites what a fragment or its repair documents.
 """
 
 from __future__ import annotations
@@ -28,12 +35,14 @@ from mockserver.spec.errors import RepairError
 from mockserver.spec.layout import (
     COMPONENTS,
     DOCUMENT_REPAIR,
+    EVERY_OPERATION_REPAIR,
     FAMILIES,
+    HTTP_METHODS,
     REPAIRS,
     Fragment,
     read_json,
 )
-from mockserver.spec.pointer import apply_patch
+from mockserver.spec.pointer import apply_patch, exists
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +64,7 @@ class Repairs:
     patches: dict[Path, list[dict[str, Any]]] = field(default_factory=dict)
     components: dict[str, Component] = field(default_factory=dict)
     document: list[dict[str, Any]] = field(default_factory=list)
+    every_operation: list[dict[str, Any]] = field(default_factory=list)
 
     def patch(self, fragment: Fragment) -> dict[str, Any]:
         """The fragment's document with its patch applied (a copy if it has none)."""
@@ -77,6 +87,59 @@ class Repairs:
                 f"{DOCUMENT_REPAIR}: must leave an OpenAPI document object"
             )
         return result
+
+    def every_operation_settings(self, base: dict[str, Any]) -> dict[str, Any]:
+        """Apply the every-operation repair to each operation of a copy of ``base``.
+
+        An op applies to an operation where its ``where`` pointer (if any) exists
+        and its ``unless`` pointer (if any) does not, both read in the operation
+        as the earlier ops left it; its ``path`` is relative to the operation.
+        """
+        result = copy.deepcopy(base)
+        for path, item in result.get("paths", {}).items():
+            for method in [m for m in item if m in HTTP_METHODS]:
+                operation = item[method]
+                for index, op in enumerate(self.every_operation):
+                    where, unless = op.get("where"), op.get("unless")
+                    if where is not None and not exists(operation, where):
+                        continue
+                    if unless is not None and exists(operation, unless):
+                        continue
+                    operation = apply_patch(
+                        operation,
+                        [op],
+                        source=f"{EVERY_OPERATION_REPAIR} op #{index} on "
+                        f"{method.upper()} {path}",
+                    )
+                item[method] = operation
+        return result
+
+    def every_operation_statuses(self) -> frozenset[str]:
+        """The statuses the every-operation repair adds under ``/responses``."""
+        return frozenset(
+            path.split("/")[2]
+            for op in self.every_operation
+            if op.get("op") == "add"
+            and isinstance(path := op.get("path"), str)
+            and path.startswith("/responses/")
+            and path.count("/") == 2
+        )
+
+
+def check_every_operation_ops(ops: Any, source: Path) -> list[dict[str, Any]]:
+    """:func:`check_ops`, and each op's ``where``/``unless`` is a JSON pointer."""
+    checked = check_ops(ops, source)
+    for index, op in enumerate(checked):
+        for key in ("where", "unless"):
+            value = op.get(key)
+            if value is not None and (
+                not isinstance(value, str) or not value.startswith("/")
+            ):
+                raise RepairError(
+                    f"{source} op #{index}: {key!r} must be a JSON pointer into the "
+                    f"operation (starting with '/'), got {value!r}"
+                )
+    return checked
 
 
 def check_ops(ops: Any, source: Path) -> list[dict[str, Any]]:
@@ -125,11 +188,17 @@ def load_repairs(root: Path) -> Repairs:
         repairs.components[component.name] = component
     if (root / DOCUMENT_REPAIR).exists():
         repairs.document = check_ops(read_json(root, DOCUMENT_REPAIR), DOCUMENT_REPAIR)
+    if (root / EVERY_OPERATION_REPAIR).exists():
+        repairs.every_operation = check_every_operation_ops(
+            read_json(root, EVERY_OPERATION_REPAIR), EVERY_OPERATION_REPAIR
+        )
     logger.debug(
-        "loaded %d patches, %d component schemas, %d document ops",
+        "loaded %d patches, %d component schemas, %d document ops, "
+        "%d every-operation ops",
         len(repairs.patches),
         len(repairs.components),
         len(repairs.document),
+        len(repairs.every_operation),
     )
     return repairs
 
