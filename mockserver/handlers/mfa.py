@@ -8,7 +8,13 @@ from typing import Any
 
 from starlette.responses import Response
 
-from mockserver.backends.mfa import LoginEnforcement, Method, MFABackend, TOTPSecret
+from mockserver.backends.mfa import (
+    LoginEnforcement,
+    Method,
+    MFABackend,
+    ServerError,
+    TOTPSecret,
+)
 from mockserver.errors import InvalidRequest
 from mockserver.handlers._envelope import envelope, listing, no_content
 from mockserver.wire.context import current
@@ -39,7 +45,13 @@ def _read(type_: str | None, method_id: str) -> Response:
 
 
 def _delete(type_: str, method_id: str) -> Response:
-    _backend().mfa_delete_method(type_, method_id)
+    # The real server answers 500 for a method of another type or one an
+    # enforcement still uses; both are the caller's error, answered 400 with
+    # the server's wording.
+    try:
+        _backend().mfa_delete_method(type_, method_id)
+    except ServerError as exc:
+        raise InvalidRequest(*exc.errors) from exc
     return no_content()
 
 
@@ -214,9 +226,14 @@ async def mfa_admin_generate_totp_secret(body: Body = None) -> Response:
 async def mfa_admin_destroy_totp_secret(body: Body = None) -> Response:
     """``POST /identity/mfa/method/totp/admin-destroy``."""
     body = body or {}
-    _backend().mfa_admin_destroy_totp_secret(
-        body.get("method_id"), body.get("entity_id")
-    )
+    # The real server answers 500 for a method that is not TOTP; answered 400
+    # with its wording, as the caller's error.
+    try:
+        _backend().mfa_admin_destroy_totp_secret(
+            body.get("method_id"), body.get("entity_id")
+        )
+    except ServerError as exc:
+        raise InvalidRequest(*exc.errors) from exc
     return no_content()
 
 
