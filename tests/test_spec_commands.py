@@ -44,12 +44,12 @@ def test_lint_prints_one_line_per_defect(capsys: pytest.CaptureFixture[str]) -> 
     assert _run("spec", "lint", "--root", str(ROOT)) == 0
     out, err = capsys.readouterr()
     lines = out.splitlines()
-    assert len(lines) == 491
+    assert len(lines) == 493
     assert all(
         "#/" in line and line.endswith("]") and "[repaired by spec/repairs/" in line
         for line in lines
     )
-    assert "491 defects (dangling-ref 81, undeclared-path-param 60," in err
+    assert "493 defects (dangling-ref 81, undeclared-path-param 60," in err
     assert err.rstrip().endswith("0 unrepaired")
 
 

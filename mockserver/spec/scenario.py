@@ -699,6 +699,11 @@ def group_cleanup_steps() -> Iterator[Step]:
     )
 
 
+# For reading a method through another type's path: the saved method each
+# type's read is given instead of its own.
+_OTHER_TYPE = {"duo": "totp", "totp": "okta", "okta": "ping", "ping": "duo"}
+
+
 def mfa_steps() -> Iterator[Step]:
     """MFA methods of every type, TOTP secrets and login enforcements."""
     yield Step(
@@ -779,6 +784,12 @@ def mfa_steps() -> Iterator[Step]:
             f"/identity/mfa/method/{kind}/not-a-uuid",
             "id that is not a UUID",
         )
+        yield Step(
+            op,
+            "GET",
+            f"/identity/mfa/method/{kind}/${_OTHER_TYPE[var]}",
+            "method of another type",
+        )
     r = "mfa-read-method-configuration"
     yield Step(r, "GET", "/identity/mfa/method/$totp", "read a TOTP method")
     yield Step(r, "GET", "/identity/mfa/method/$duo", "read a Duo method")
@@ -831,6 +842,27 @@ def mfa_steps() -> Iterator[Step]:
         body={"settings_file_base64": _PINGID_SETTINGS},
     )
     yield Step(c, "POST", "/identity/mfa/method/pingid/$ping", "no body")
+    for op, kind, body in (
+        ("mfa-configure-totp-method", "totp", {"issuer": "x"}),
+        ("mfa-configure-okta-method", "okta", {"org_name": "x", "api_token": "x"}),
+        (
+            "mfa-configure-duo-method",
+            "duo",
+            {"secret_key": "x", "integration_key": "x", "api_hostname": "x"},
+        ),
+        (
+            "mfa-configure-pingid-method",
+            "pingid",
+            {"settings_file_base64": _PINGID_SETTINGS},
+        ),
+    ):
+        yield Step(
+            op,
+            "POST",
+            f"/identity/mfa/method/{kind}/not-a-uuid",
+            "id that is not a UUID",
+            body=body,
+        )
     for op, path in (
         ("mfa-list-methods", "/identity/mfa/method"),
         ("mfa-list-totp-methods", "/identity/mfa/method/totp"),
@@ -975,6 +1007,12 @@ def mfa_steps() -> Iterator[Step]:
         yield Step(op, "DELETE", f"/identity/mfa/method/{kind}/${var}", "delete")
         yield Step(
             op, "DELETE", f"/identity/mfa/method/{kind}/{MISSING_UUID}", "missing"
+        )
+        yield Step(
+            op,
+            "DELETE",
+            f"/identity/mfa/method/{kind}/not-a-uuid",
+            "id that is not a UUID",
         )
 
 
