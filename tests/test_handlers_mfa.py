@@ -14,17 +14,12 @@ import base64
 import hashlib
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pyotp
 import pytest
-from identity_targets import Target, body, check, mock_target, real_target
-from realserver import RealServer
-
-from mockserver.config import ServerConfig
-from mockserver.server import MockServer
+from identity_targets import Target, body, check
 
 UUID = re.compile(r"^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$")
 COMMON = {"namespace_id": "root", "namespace_path": ""}
@@ -33,30 +28,6 @@ PINGID_SETTINGS = base64.b64encode(
     b"admin_url=https://admin.example.invalid\n"
     b"authenticator_url=https://authenticator.example.invalid\n"
 ).decode()
-
-
-@pytest.fixture(scope="module")
-def real_server() -> Iterator[RealServer]:
-    with RealServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def mock_server() -> Iterator[tuple[MockServer, list[BaseException]]]:
-    errors: list[BaseException] = []
-    with MockServer(ServerConfig(port=0, on_error=errors.append)) as mock:
-        yield mock, errors
-
-
-@pytest.fixture(params=["mock", "real"])
-def target(request: pytest.FixtureRequest) -> Iterator[Target]:
-    if request.param == "real":
-        with real_target(request.getfixturevalue("real_server")) as real:
-            yield real
-        return
-    mock, errors = request.getfixturevalue("mock_server")
-    with mock_target(mock, errors) as mocked:
-        yield mocked
 
 
 def answer(response: Any) -> tuple[int, Any]:

@@ -19,7 +19,6 @@ import base64
 import json
 import secrets
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 # authlib announces the move of its jose package (and its httpx fallback) on
@@ -29,15 +28,11 @@ import authlib.deprecate  # noqa: F401
 import httpx
 import hvac
 import pytest
-from identity_targets import Login, Target, body, check, mock_target, real_target
+from identity_targets import Login, Target, body, check
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 from joserfc.jwt import JWTClaimsRegistry
-from realserver import RealServer
-
-from mockserver.config import ServerConfig
-from mockserver.server import MockServer
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -49,30 +44,6 @@ with warnings.catch_warnings():
 
 REDIRECT = "http://127.0.0.1:9/callback"
 ALGORITHMS = ["RS256", "ES256"]
-
-
-@pytest.fixture(scope="module")
-def real_server() -> Iterator[RealServer]:
-    with RealServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def mock_server() -> Iterator[tuple[MockServer, list[BaseException]]]:
-    errors: list[BaseException] = []
-    with MockServer(ServerConfig(port=0, on_error=errors.append)) as mock:
-        yield mock, errors
-
-
-@pytest.fixture(params=["mock", "real"])
-def target(request: pytest.FixtureRequest) -> Iterator[Target]:
-    if request.param == "real":
-        with real_target(request.getfixturevalue("real_server")) as real:
-            yield real
-        return
-    mock, errors = request.getfixturevalue("mock_server")
-    with mock_target(mock, errors) as mocked:
-        yield mocked
 
 
 # -- helpers ------------------------------------------------------------------

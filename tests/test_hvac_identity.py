@@ -24,9 +24,6 @@ import pytest
 from hvac import exceptions
 from realserver import RealServer, wipe
 
-from mockserver.config import ServerConfig
-from mockserver.server import MockServer
-
 
 @dataclass
 class Target:
@@ -51,19 +48,6 @@ def connect(url: str, token: str) -> Iterator[hvac.Client]:
         yield client
     finally:
         client.adapter.close()
-
-
-@pytest.fixture(scope="session")
-def real_server() -> Iterator[RealServer]:
-    with RealServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def mock_server() -> Iterator[tuple[MockServer, list[BaseException]]]:
-    errors: list[BaseException] = []
-    with MockServer(ServerConfig(port=0, on_error=errors.append)) as mock:
-        yield mock, errors
 
 
 @pytest.fixture(params=["mock", "real"])

@@ -4,8 +4,6 @@ pytester: the same test file proves a refusal on the mock and on a real
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import faker
 import httpcore
 import hvac
@@ -71,12 +69,6 @@ def strict(pytester: pytest.Pytester) -> pytest.Pytester:
     pytester.makeini(STRICT_INI)
     pytester.makepyfile(REFUSALS)
     return pytester
-
-
-@pytest.fixture(scope="module")
-def real_server() -> Iterator[RealServer]:
-    with RealServer() as server:
-        yield server
 
 
 def test_login_as_on_the_mock(strict: pytest.Pytester) -> None:
