@@ -25,18 +25,13 @@ import json
 import statistics
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# connexion imports starlette's test client at import time, which warns.
-warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-
-from starlette.types import Message  # noqa: E402
-
-from mockserver.app import MockApp, create_app  # noqa: E402
-from mockserver.config import ServerConfig  # noqa: E402
+from bench.inprocess import AsgiClient
+from mockserver.app import MockApp, create_app
+from mockserver.config import ServerConfig
 
 RULES_PER_POLICY = 6
 POLICIES = 8
@@ -64,46 +59,9 @@ _LOOP = asyncio.new_event_loop()
 def _call(
     app: MockApp, method: str, path: str, token: str, body: bytes = b""
 ) -> tuple[int, bytes]:
-    headers = [(b"host", b"vaultmock"), (b"x-vault-token", token.encode())]
-    if body:
-        headers += [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-        ]
-    scope: dict[str, Any] = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 0),
-        "server": ("vaultmock", 80),
-    }
-    delivered = False
-    status = 0
-    chunks: list[bytes] = []
-
-    async def receive() -> Message:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    async def send(message: Message) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    _LOOP.run_until_complete(app(scope, receive, send))
-    return status, b"".join(chunks)
+    return _LOOP.run_until_complete(
+        AsgiClient(app).call(method, path, body, token=token)
+    )
 
 
 def _setup() -> tuple[MockApp, str, str]:

@@ -18,7 +18,7 @@ from mockserver.app import MockApp, create_app
 from mockserver.backends import Store
 from mockserver.config import ServerConfig
 
-TOKEN_HEADERS = [(b"host", b"vaultmock"), (b"x-vault-token", b"root")]
+ROOT_TOKEN = "root"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +60,16 @@ class AsgiClient:
         self.app = app
 
     async def call(
-        self, method: str, path: str, body: bytes = b"", query: bytes = b""
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        query: bytes = b"",
+        *,
+        token: str = ROOT_TOKEN,
     ) -> tuple[int, bytes]:
-        """Serve one request; returns (status, body)."""
-        headers = list(TOKEN_HEADERS)
+        """Serve one request with ``token``; returns (status, body)."""
+        headers = [(b"host", b"vaultmock"), (b"x-vault-token", token.encode())]
         if body:
             headers.append((b"content-type", b"application/json"))
             headers.append((b"content-length", str(len(body)).encode()))
